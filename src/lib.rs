@@ -1,0 +1,213 @@
+//! monitoring-stack: a KRM function that expands a `MonitoringStack` into the Flux-deployed
+//! Grafana / Loki / Mimir / Alloy stack.
+//!
+//! Data flows one way: bytes → [`resource_list`] (items and the stacks among them) → [`spec`]
+//! (typed, validated) → [`stack`] (objects) → [`resource_list`] (upsert, prune, write). Both
+//! front ends — the native binary and the WebAssembly builds — call [`process`] or [`render`].
+
+pub mod output_dir;
+pub mod resource_list;
+pub mod spec;
+pub mod stack;
+pub mod versions;
+
+use resource_list::annotations::{self, ObjectKey};
+use resource_list::results::{stderr_summary, FnResult};
+use resource_list::{ownership, ResourceList};
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+use std::collections::BTreeMap;
+
+/// The outcome of one function run.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The ResourceList to write on stdout (input items returned unchanged on error).
+    pub yaml: String,
+    /// What to write on stderr: one line per error or warning.
+    pub stderr: String,
+    /// True when any error result exists: the process must exit 1.
+    pub failed: bool,
+}
+
+/// The KRM function: a ResourceList in, a ResourceList out.
+pub fn process(input: &[u8]) -> Output {
+    let list = match resource_list::parse(input) {
+        Ok(list) => run(list),
+        Err(error) => {
+            let mut list = ResourceList::new(Vec::new(), None);
+            list.results.push(error);
+            list
+        }
+    };
+    Output {
+        yaml: list.to_yaml(),
+        stderr: stderr_summary(&list.results),
+        failed: list.has_errors(),
+    }
+}
+
+/// Expands the MonitoringStack documents of a YAML stream into their generated objects, each
+/// annotated with the file it belongs in. Used by `render`, the kustomize legacy plugin and the
+/// npm package.
+pub fn render(stream: &[u8]) -> Result<Vec<Value>, Vec<FnResult>> {
+    let text = std::str::from_utf8(stream).map_err(|_| {
+        vec![FnResult::error(
+            "input is not UTF-8 text: expected a YAML MonitoringStack",
+        )]
+    })?;
+    let mut documents = Vec::new();
+    for document in serde_yaml_ng::Deserializer::from_str(text) {
+        match Value::deserialize(document) {
+            Ok(Value::Null) => {}
+            Ok(value) => documents.push(value),
+            Err(error) => {
+                return Err(vec![FnResult::error(format!(
+                    "input is not valid YAML: {error}"
+                ))])
+            }
+        }
+    }
+    let input_count = documents.len();
+    let list = run(ResourceList::new(documents, None));
+    if list.has_errors() {
+        return Err(list.results);
+    }
+    // The input documents come first, unchanged; what follows is generated.
+    Ok(list.items.into_iter().skip(input_count).collect())
+}
+
+/// Whether an object is a MonitoringStack of any version (wrong versions are reported, not
+/// passed through silently).
+fn is_stack(object: &Value) -> bool {
+    object.get("kind").and_then(Value::as_str) == Some(spec::KIND)
+        && object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.split('/').next() == Some(spec::GROUP))
+}
+
+fn stack_name(object: &Value) -> Option<&str> {
+    object.get("metadata")?.get("name")?.as_str()
+}
+
+/// The function proper, on a parsed list.
+fn run(mut list: ResourceList) -> ResourceList {
+    let mut results = resource_list::check_items(&list.items);
+
+    // The stacks: the functionConfig, and items (kpt and kustomize also pass the config as an
+    // item; the same name means the same stack).
+    let mut sources: Vec<&Value> = Vec::new();
+    if let Some(config) = list.function_config.as_ref().filter(|c| is_stack(c)) {
+        sources.push(config);
+    }
+    let mut seen: BTreeMap<&str, bool> = BTreeMap::new();
+    if let Some(name) = sources.first().and_then(|c| stack_name(c)) {
+        seen.insert(name, true);
+    }
+    for item in list.items.iter().filter(|i| is_stack(i)) {
+        match stack_name(item) {
+            Some(name) => match seen.get(name) {
+                Some(true) => {
+                    seen.insert(name, false);
+                }
+                Some(false) => results.push(
+                    FnResult::error(format!(
+                        "two MonitoringStacks are named {name:?}: their objects would overwrite each other"
+                    ))
+                    .about(item)
+                    .with_field("metadata.name"),
+                ),
+                None => {
+                    seen.insert(name, false);
+                    sources.push(item);
+                }
+            },
+            None => sources.push(item),
+        }
+    }
+    if sources.is_empty() {
+        let found = list
+            .function_config
+            .as_ref()
+            .and_then(|c| c.get("kind"))
+            .and_then(Value::as_str)
+            .map_or(String::new(), |kind| {
+                format!(" (functionConfig is a {kind})")
+            });
+        results.push(FnResult::error(format!(
+            "no MonitoringStack ({}) found in functionConfig or items{found}",
+            spec::API_VERSION
+        )));
+    }
+
+    let mut stacks = Vec::new();
+    for source in &sources {
+        match spec::parse_stack(source) {
+            Ok(stack) => stacks.push(stack),
+            Err(errors) => results.extend(
+                errors
+                    .into_iter()
+                    .map(|e| FnResult::error(e.message).about(source).with_field(e.path)),
+            ),
+        }
+    }
+
+    let mut generated = Vec::new();
+    let mut origin: BTreeMap<ObjectKey, String> = BTreeMap::new();
+    let mut files: BTreeMap<String, usize> = BTreeMap::new();
+    for stack in &stacks {
+        for stack::Generated { path, mut object } in stack::expand(stack) {
+            let key = ObjectKey::of(&object);
+            if let Some(other) = origin.insert(key.clone(), stack.name.to_string()) {
+                results.push(FnResult::error(format!(
+                    "MonitoringStacks {other:?} and {:?} both generate {key}: give them different namespaces",
+                    stack.name.as_str()
+                )).with_field("spec"));
+                continue;
+            }
+            let index = files.entry(path.clone()).or_default();
+            annotations::set_file(&mut object, &path, *index);
+            *index += 1;
+            generated.push(object);
+        }
+    }
+
+    // An unowned item with a generated object's identity would be silently overwritten.
+    let owners: Vec<ownership::Owner<'_>> = stacks
+        .iter()
+        .map(|s| stack::owner(s.name.as_str()))
+        .collect();
+    for item in &list.items {
+        let key = ObjectKey::of(item);
+        if origin.contains_key(&key) && !owners.iter().any(|o| o.owns(item)) {
+            results.push(
+                FnResult::error(format!(
+                    "{key} already exists in the input and is not managed by this stack: rename or remove it"
+                ))
+                .about(item),
+            );
+        }
+    }
+
+    if results.iter().any(FnResult::is_error) {
+        list.results = results;
+        return list;
+    }
+    let counts: Vec<(String, usize)> = stacks
+        .iter()
+        .map(|s| {
+            let name = s.name.to_string();
+            let count = origin.values().filter(|o| **o == name).count();
+            (name, count)
+        })
+        .collect();
+    let (items, _changes) = ownership::upsert(std::mem::take(&mut list.items), &owners, generated);
+    list.items = items;
+    for (name, count) in counts {
+        results.push(FnResult::info(format!(
+            "MonitoringStack {name:?}: {count} objects generated"
+        )));
+    }
+    list.results = results;
+    list
+}

@@ -1,0 +1,217 @@
+//! The KRM functions protocol, knowing nothing about monitoring: read a `ResourceList`, validate
+//! its items, upsert and prune owned objects, and write the list back with its results.
+//!
+//! Items the function does not own are returned exactly as parsed (same fields, same order,
+//! every annotation — including the orchestrator's `internal.config.kubernetes.io/*` ids), so
+//! kpt can restore their comments and kustomize their identity.
+
+pub mod annotations;
+pub mod ownership;
+pub mod results;
+pub mod yaml;
+
+use results::FnResult;
+use serde_yaml_ng::{Mapping, Value};
+
+pub const API_VERSION: &str = "config.kubernetes.io/v1";
+/// The older version orchestrators may still send; read, and echoed back.
+pub const API_VERSION_BETA: &str = "config.kubernetes.io/v1beta1";
+pub const KIND: &str = "ResourceList";
+
+/// A parsed ResourceList. `results` are the function's own (input results are dropped).
+#[derive(Debug, Clone)]
+pub struct ResourceList {
+    pub api_version: String,
+    pub items: Vec<Value>,
+    pub function_config: Option<Value>,
+    pub results: Vec<FnResult>,
+}
+
+impl ResourceList {
+    pub fn new(items: Vec<Value>, function_config: Option<Value>) -> ResourceList {
+        ResourceList {
+            api_version: API_VERSION.to_string(),
+            items,
+            function_config,
+            results: Vec::new(),
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.results.iter().any(FnResult::is_error)
+    }
+
+    /// The list as YAML text: items, functionConfig, results.
+    pub fn to_yaml(&self) -> String {
+        let mut list = Mapping::new();
+        list.insert("apiVersion".into(), self.api_version.clone().into());
+        list.insert("kind".into(), KIND.into());
+        list.insert("items".into(), Value::Sequence(self.items.clone()));
+        if let Some(config) = &self.function_config {
+            list.insert("functionConfig".into(), config.clone());
+        }
+        if !self.results.is_empty() {
+            let results = self.results.iter().map(FnResult::to_value).collect();
+            list.insert("results".into(), Value::Sequence(results));
+        }
+        yaml::to_string(&Value::Mapping(list))
+    }
+}
+
+/// Parses a ResourceList from YAML (or JSON, which YAML reads too). On failure there are no items
+/// to return: the error says what was wrong with the input as a whole.
+pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
+    let text = std::str::from_utf8(input).map_err(|e| {
+        FnResult::error(format!(
+            "input is not UTF-8 text (invalid byte at offset {}): expected a YAML ResourceList",
+            e.valid_up_to()
+        ))
+    })?;
+    if text.trim().is_empty() {
+        return Err(FnResult::error(
+            "empty input: expected a ResourceList (apiVersion: config.kubernetes.io/v1) on stdin",
+        ));
+    }
+    let document: Value = serde_yaml_ng::from_str(text).map_err(|e| {
+        let message = e.to_string();
+        if message.contains("more than one document") {
+            FnResult::error(
+                "input holds several YAML documents: expected exactly one ResourceList (use `monitoring-stack render FILE` for a plain stream)",
+            )
+        } else {
+            FnResult::error(format!("input is not valid YAML: {message}"))
+        }
+    })?;
+    from_value(document)
+}
+
+fn from_value(document: Value) -> Result<ResourceList, FnResult> {
+    let Value::Mapping(mut list) = document else {
+        return Err(FnResult::error(
+            "input is not a ResourceList: expected a mapping with apiVersion, kind and items",
+        ));
+    };
+    let api_version = match list.get("apiVersion").and_then(Value::as_str) {
+        Some(v @ (API_VERSION | API_VERSION_BETA)) => v.to_string(),
+        other => {
+            return Err(FnResult::error(format!(
+                "unsupported ResourceList apiVersion {:?}: expected {API_VERSION} (or {API_VERSION_BETA})",
+                other.unwrap_or("")
+            ))
+            .with_field("apiVersion"))
+        }
+    };
+    if list.get("kind").and_then(Value::as_str) != Some(KIND) {
+        return Err(
+            FnResult::error(format!("input is not a ResourceList: kind must be {KIND}"))
+                .with_field("kind"),
+        );
+    }
+    let items = match list.remove("items") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Sequence(items)) => items,
+        Some(_) => {
+            return Err(FnResult::error("items must be a list of objects").with_field("items"))
+        }
+    };
+    let function_config = match list.remove("functionConfig") {
+        None | Some(Value::Null) => None,
+        Some(config) => Some(config),
+    };
+    Ok(ResourceList {
+        api_version,
+        items,
+        function_config,
+        results: Vec::new(),
+    })
+}
+
+/// Problems with items that make them unsafe to reason about (ownership needs kind and name).
+pub fn check_items(items: &[Value]) -> Vec<FnResult> {
+    let mut problems = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        if !item.is_mapping() {
+            problems.push(
+                FnResult::error(
+                    "item is not an object (a mapping with apiVersion, kind, metadata)",
+                )
+                .with_field(format!("items[{index}]")),
+            );
+            continue;
+        }
+        let required = [
+            ("apiVersion", item.get("apiVersion")),
+            ("kind", item.get("kind")),
+            (
+                "metadata.name",
+                item.get("metadata").and_then(|m| m.get("name")),
+            ),
+        ];
+        for (field, value) in required {
+            if !value.is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+                problems.push(
+                    FnResult::error(format!(
+                        "item has no {field} (a non-empty string is required)"
+                    ))
+                    .about(item)
+                    .with_field(field),
+                );
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_yaml_and_json() {
+        let yaml = b"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n";
+        let json = br#"{"apiVersion":"config.kubernetes.io/v1beta1","kind":"ResourceList","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}]}"#;
+        let from_yaml = parse(yaml).expect("yaml");
+        let from_json = parse(json).expect("json");
+        assert_eq!(from_yaml.items, from_json.items);
+        assert_eq!(from_json.api_version, API_VERSION_BETA);
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_resource_list() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"", "empty input"),
+            (b"\xff\xfe", "not UTF-8"),
+            (b"a: [", "not valid YAML"),
+            (b"- 1\n- 2\n", "not a ResourceList"),
+            (
+                b"apiVersion: v1\nkind: ResourceList\n",
+                "unsupported ResourceList apiVersion",
+            ),
+            (
+                b"apiVersion: config.kubernetes.io/v1\nkind: List\n",
+                "kind must be",
+            ),
+            (b"a: 1\n---\nb: 2\n", "several YAML documents"),
+        ];
+        for (input, needle) in cases {
+            let error = parse(input).expect_err("must fail");
+            assert!(
+                error.message.contains(needle),
+                "{needle}: {}",
+                error.message
+            );
+            assert!(error.is_error());
+        }
+    }
+
+    #[test]
+    fn item_checks_name_the_field() {
+        let items: Vec<Value> = serde_yaml_ng::from_str(
+            "- 1\n- kind: ConfigMap\n  metadata: {name: a}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {}\n",
+        )
+        .expect("yaml");
+        let problems = check_items(&items);
+        let fields: Vec<_> = problems.iter().filter_map(|p| p.field.clone()).collect();
+        assert_eq!(fields, ["items[0]", "apiVersion", "metadata.name"]);
+    }
+}

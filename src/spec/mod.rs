@@ -1,0 +1,670 @@
+//! `MonitoringStack` v1alpha1: the typed spec, its defaults (the seed cluster's choices) and its
+//! validation. Parsing happens in [`parse`]; everything downstream works on the typed values.
+//!
+//! Every struct denies unknown fields and every scalar type validates itself, so errors carry the
+//! field path (`spec.loki.retention`) and the message says what was expected.
+
+mod parse;
+pub mod values;
+
+pub use parse::{parse_stack, SpecError};
+pub use values::{
+    ChartVersion, DataKey, DnsLabel, DnsSubdomain, FluxDuration, HttpUrl, Image, Quantity,
+    RepoPath, Retention,
+};
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const API_VERSION: &str = "monitoring-stack.dev/v1alpha1";
+pub const GROUP: &str = "monitoring-stack.dev";
+pub const KIND: &str = "MonitoringStack";
+
+/// A parsed, validated `MonitoringStack` object.
+#[derive(Debug, Clone)]
+pub struct MonitoringStack {
+    pub name: DnsLabel,
+    pub namespace: Option<String>,
+    pub spec: MonitoringStackSpec,
+}
+
+/// How the output is laid out for its consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// Control plane of Flux objects plus one Flux `Kustomization` per component folder.
+    #[default]
+    Flux,
+    /// The component objects only (real namespaces, no Flux `Kustomization`s), for `kustomize
+    /// build` and `kubectl apply`. HelmReleases stay: Flux's helm-controller installs the charts.
+    Flat,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct MonitoringStackSpec {
+    pub layout: Layout,
+    pub cluster: ClusterSpec,
+    pub flux: FluxSpec,
+    pub grafana_operator: GrafanaOperatorSpec,
+    pub grafana: GrafanaSpec,
+    pub loki: LokiSpec,
+    pub mimir: MimirSpec,
+    pub alloy_operator: AlloyOperatorSpec,
+    pub alloy: AlloySpec,
+    pub kube_state_metrics: KubeStateMetricsSpec,
+    pub node_exporter: NodeExporterSpec,
+    pub prometheus_crds: PrometheusCrdsSpec,
+}
+
+impl Default for MonitoringStackSpec {
+    fn default() -> Self {
+        MonitoringStackSpec {
+            layout: Layout::Flux,
+            cluster: ClusterSpec::default(),
+            flux: FluxSpec::default(),
+            grafana_operator: GrafanaOperatorSpec::default(),
+            grafana: GrafanaSpec::default(),
+            loki: LokiSpec::default(),
+            mimir: MimirSpec::default(),
+            alloy_operator: AlloyOperatorSpec::default(),
+            alloy: AlloySpec::default(),
+            kube_state_metrics: KubeStateMetricsSpec::default(),
+            node_exporter: NodeExporterSpec::default(),
+            prometheus_crds: PrometheusCrdsSpec::default(),
+        }
+    }
+}
+
+/// Facts about the cluster the stack is deployed into (its prerequisites).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ClusterSpec {
+    /// The `cluster` external label on every metric; defaults to the MonitoringStack's name.
+    pub name: Option<DnsLabel>,
+    /// Label component namespaces `istio.io/dataplane-mode: ambient`.
+    pub istio_ambient: bool,
+    /// StorageClass for every PersistentVolumeClaim.
+    pub storage_class: DnsSubdomain,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec {
+            name: None,
+            istio_ambient: true,
+            storage_class: DnsSubdomain::fixed("ssd-replicated-retain"),
+        }
+    }
+}
+
+/// The Flux control plane: where its objects live and where the rendered tree sits in Git.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct FluxSpec {
+    /// Control-plane namespace: Flux objects only, no workloads.
+    pub namespace: DnsLabel,
+    /// Reconcile interval of the Kustomizations, HelmReleases and sources.
+    pub interval: FluxDuration,
+    /// How long a Kustomization or HelmRelease may take before it is reported failed.
+    pub timeout: FluxDuration,
+    /// The Flux source that holds the rendered tree.
+    pub source_ref: SourceRef,
+    /// Repository path of the rendered tree; component folders are below it.
+    pub path: RepoPath,
+}
+
+impl Default for FluxSpec {
+    fn default() -> Self {
+        FluxSpec {
+            namespace: DnsLabel::fixed("monitoring"),
+            interval: FluxDuration::fixed("10m"),
+            timeout: FluxDuration::fixed("10m"),
+            source_ref: SourceRef::default(),
+            path: RepoPath::fixed("./k8s/clusters/main/infrastructure/monitoring"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum SourceKind {
+    #[default]
+    GitRepository,
+    OCIRepository,
+    Bucket,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::GitRepository => "GitRepository",
+            SourceKind::OCIRepository => "OCIRepository",
+            SourceKind::Bucket => "Bucket",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SourceRef {
+    pub kind: SourceKind,
+    pub name: DnsSubdomain,
+    pub namespace: DnsLabel,
+}
+
+impl Default for SourceRef {
+    fn default() -> Self {
+        SourceRef {
+            kind: SourceKind::GitRepository,
+            name: DnsSubdomain::fixed("flux-system"),
+            namespace: DnsLabel::fixed("flux-system"),
+        }
+    }
+}
+
+/// Container resources, as in a Pod spec, with validated quantities.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Resources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<ResourceAmounts>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ResourceAmounts>,
+}
+
+impl Resources {
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_none() && self.limits.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceAmounts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Quantity>,
+}
+
+/// Raw Helm values merged last over what the function renders: the escape hatch for any chart
+/// value the spec has no field for. Must be a mapping.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExtraValues(pub serde_yaml_ng::Mapping);
+
+impl<'de> Deserialize<'de> for ExtraValues {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_yaml_ng::Value::deserialize(deserializer)? {
+            serde_yaml_ng::Value::Mapping(mapping) => Ok(ExtraValues(mapping)),
+            serde_yaml_ng::Value::Null => Ok(ExtraValues::default()),
+            _ => Err(serde::de::Error::custom(
+                "extra values must be a mapping of Helm values (e.g. {replicas: 2})",
+            )),
+        }
+    }
+}
+
+/// A reference to one key of a Secret in the component's namespace.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretKeyRef {
+    pub name: DnsSubdomain,
+    pub key: DataKey,
+}
+
+impl SecretKeyRef {
+    fn fixed(name: &'static str, key: &'static str) -> Self {
+        SecretKeyRef {
+            name: DnsSubdomain::fixed(name),
+            key: DataKey::fixed(key),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Persistence {
+    pub enabled: bool,
+    pub size: Quantity,
+}
+
+impl Persistence {
+    fn sized(size: &'static str) -> Self {
+        Persistence {
+            enabled: true,
+            size: Quantity::fixed(size),
+        }
+    }
+}
+
+impl Default for Persistence {
+    fn default() -> Self {
+        Persistence::sized("10Gi")
+    }
+}
+
+/// A component that is one Helm chart with no settings of its own beyond the common ones.
+/// `D` supplies its default namespace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default, bound = "")]
+pub struct ChartSpec<D: ChartDefaults> {
+    pub enabled: bool,
+    pub namespace: DnsLabel,
+    /// Overrides the pinned chart version.
+    pub chart_version: Option<ChartVersion>,
+    pub resources: Resources,
+    /// Raw Helm values merged last.
+    pub values: ExtraValues,
+    #[serde(skip)]
+    defaults: std::marker::PhantomData<D>,
+}
+
+/// The per-component default of a [`ChartSpec`].
+pub trait ChartDefaults {
+    const NAMESPACE: &'static str;
+}
+
+impl<D: ChartDefaults> Default for ChartSpec<D> {
+    fn default() -> Self {
+        ChartSpec {
+            enabled: true,
+            namespace: DnsLabel::fixed(D::NAMESPACE),
+            chart_version: None,
+            resources: Resources::default(),
+            values: ExtraValues::default(),
+            defaults: std::marker::PhantomData,
+        }
+    }
+}
+
+macro_rules! chart_component {
+    ($alias:ident, $marker:ident, $namespace:literal) => {
+        #[derive(Debug, Clone)]
+        pub struct $marker;
+        impl ChartDefaults for $marker {
+            const NAMESPACE: &'static str = $namespace;
+        }
+        pub type $alias = ChartSpec<$marker>;
+    };
+}
+
+chart_component!(
+    GrafanaOperatorSpec,
+    GrafanaOperatorDefaults,
+    "grafana-operator"
+);
+chart_component!(AlloyOperatorSpec, AlloyOperatorDefaults, "alloy-operator");
+chart_component!(
+    KubeStateMetricsSpec,
+    KubeStateMetricsDefaults,
+    "kube-state-metrics"
+);
+chart_component!(NodeExporterSpec, NodeExporterDefaults, "node-exporter");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct GrafanaSpec {
+    pub enabled: bool,
+    pub namespace: DnsLabel,
+    /// Public hostname of Grafana (server root URL, TLS certificate). Required when enabled.
+    pub hostname: Option<DnsSubdomain>,
+    /// Grafana image version the operator runs; the operator's default when unset.
+    pub version: Option<String>,
+    pub resources: Resources,
+    pub persistence: Persistence,
+    pub exposure: ExposureSpec,
+    pub tls: TlsSpec,
+    pub oidc: Option<OidcSpec>,
+    pub alerting: AlertingSpec,
+}
+
+impl Default for GrafanaSpec {
+    fn default() -> Self {
+        GrafanaSpec {
+            enabled: true,
+            namespace: DnsLabel::fixed("grafana"),
+            hostname: None,
+            version: None,
+            resources: Resources::default(),
+            persistence: Persistence::default(),
+            exposure: ExposureSpec::default(),
+            tls: TlsSpec::default(),
+            oidc: None,
+            alerting: AlertingSpec::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum ExposureType {
+    /// A Service of type LoadBalancer (the seed's mikrolb).
+    #[default]
+    LoadBalancer,
+    /// An Ingress with the cert-manager cluster-issuer annotation.
+    Ingress,
+    /// A Gateway API HTTPRoute attached to an existing Gateway.
+    HTTPRoute,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ExposureSpec {
+    #[serde(rename = "type")]
+    pub kind: ExposureType,
+    /// `spec.loadBalancerClass` of the Service (LoadBalancer).
+    pub load_balancer_class: Option<String>,
+    /// Annotations for the Service or Ingress (LB controller settings, ingress options).
+    pub annotations: BTreeMap<String, String>,
+    /// IngressClass name (Ingress).
+    pub ingress_class_name: Option<DnsSubdomain>,
+    /// The Gateway the HTTPRoute attaches to (HTTPRoute).
+    pub gateway: Option<GatewayRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GatewayRef {
+    pub name: DnsSubdomain,
+    pub namespace: DnsLabel,
+    #[serde(default)]
+    pub section_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct TlsSpec {
+    pub enabled: bool,
+    /// cert-manager ClusterIssuer that signs Grafana's certificate.
+    pub cluster_issuer: DnsSubdomain,
+}
+
+impl Default for TlsSpec {
+    fn default() -> Self {
+        TlsSpec {
+            enabled: true,
+            cluster_issuer: DnsSubdomain::fixed("letsencrypt"),
+        }
+    }
+}
+
+/// Keycloak (or any OIDC provider) login through Grafana's `auth.generic_oauth`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OidcSpec {
+    /// Issuer URL, e.g. `https://idp.astaup.de/realms/main` (Keycloak realm).
+    pub issuer_url: HttpUrl,
+    #[serde(default = "OidcSpec::default_client_id")]
+    pub client_id: String,
+    /// Secret holding the client secret; never a literal in the output.
+    #[serde(default = "OidcSpec::default_client_secret")]
+    pub client_secret: SecretKeyRef,
+    /// Token claim that lists the user's groups.
+    #[serde(default = "OidcSpec::default_groups_claim")]
+    pub groups_claim: String,
+    /// Members of this group become Grafana admins.
+    #[serde(default = "OidcSpec::default_admin_group")]
+    pub admin_group: String,
+    /// Members of this group become editors.
+    #[serde(default)]
+    pub editor_group: Option<String>,
+    /// Role of every other user.
+    #[serde(default)]
+    pub default_role: GrafanaRole,
+}
+
+impl OidcSpec {
+    fn default_client_id() -> String {
+        "grafana".into()
+    }
+    fn default_client_secret() -> SecretKeyRef {
+        SecretKeyRef::fixed("grafana-oidc", "client-secret")
+    }
+    fn default_groups_claim() -> String {
+        "groups".into()
+    }
+    fn default_admin_group() -> String {
+        "grafana-admins".into()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum GrafanaRole {
+    #[default]
+    Viewer,
+    Editor,
+    Admin,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AlertingSpec {
+    /// The stack's own alert rules (targets down, ingestion failing, disks filling).
+    pub default_rules: bool,
+    pub slack: SlackSpec,
+    /// Extra `GrafanaAlertRuleGroup` specs, passed through.
+    pub rule_groups: Vec<serde_yaml_ng::Value>,
+    /// Extra `GrafanaContactPoint` receivers, passed through.
+    pub contact_points: Vec<serde_yaml_ng::Value>,
+}
+
+impl Default for AlertingSpec {
+    fn default() -> Self {
+        AlertingSpec {
+            default_rules: true,
+            slack: SlackSpec::default(),
+            rule_groups: Vec::new(),
+            contact_points: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SlackSpec {
+    pub enabled: bool,
+    pub channel: String,
+    /// Secret key holding the Slack incoming-webhook URL.
+    pub webhook_secret: SecretKeyRef,
+}
+
+impl Default for SlackSpec {
+    fn default() -> Self {
+        SlackSpec {
+            enabled: true,
+            channel: "#it-alerts".into(),
+            webhook_secret: SecretKeyRef::fixed("grafana-slack-webhook", "url"),
+        }
+    }
+}
+
+/// Which COSI API the cluster's driver speaks (it decides the credentials Secret's format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CosiApiVersion {
+    /// `objectstorage.k8s.io/v1alpha1`: one key `BucketInfo` holding JSON (the seed's Garage).
+    #[default]
+    V1alpha1,
+    /// `objectstorage.k8s.io/v1alpha2`: flat `COSI_S3_*` keys.
+    V1alpha2,
+}
+
+/// Object storage through COSI: the bucket claim, the access and the setup Job.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct StorageSpec {
+    pub bucket_class: DnsSubdomain,
+    pub bucket_access_class: DnsSubdomain,
+    pub cosi_api_version: CosiApiVersion,
+    /// Image of the credentials setup Job (kubectl, jq, sh), pinned.
+    pub setup_image: Option<Image>,
+}
+
+impl Default for StorageSpec {
+    fn default() -> Self {
+        StorageSpec {
+            bucket_class: DnsSubdomain::fixed("garage-ssd"),
+            bucket_access_class: DnsSubdomain::fixed("garage-ssd"),
+            cosi_api_version: CosiApiVersion::V1alpha1,
+            setup_image: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct LokiSpec {
+    pub enabled: bool,
+    pub namespace: DnsLabel,
+    pub chart_version: Option<ChartVersion>,
+    /// How long logs are kept (compactor retention).
+    pub retention: Retention,
+    /// Replicas of each stateful/read/write component (ingester, distributor, querier, ...).
+    pub replicas: u32,
+    /// Require a tenant (`X-Scope-OrgID`) on every push and query.
+    pub multi_tenancy: bool,
+    pub resources: Resources,
+    pub persistence: Persistence,
+    pub storage: StorageSpec,
+    pub values: ExtraValues,
+}
+
+impl Default for LokiSpec {
+    fn default() -> Self {
+        LokiSpec {
+            enabled: true,
+            namespace: DnsLabel::fixed("loki"),
+            chart_version: None,
+            retention: Retention::fixed("30d"),
+            replicas: 3,
+            multi_tenancy: false,
+            resources: Resources::default(),
+            persistence: Persistence::default(),
+            storage: StorageSpec::default(),
+            values: ExtraValues::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct MimirSpec {
+    pub enabled: bool,
+    pub namespace: DnsLabel,
+    pub chart_version: Option<ChartVersion>,
+    /// How long metric blocks are kept.
+    pub retention: Retention,
+    pub replicas: u32,
+    /// Spread ingesters and store-gateways over zones.
+    pub zone_awareness: bool,
+    pub multi_tenancy: bool,
+    pub resources: Resources,
+    pub persistence: Persistence,
+    pub storage: StorageSpec,
+    pub values: ExtraValues,
+}
+
+impl Default for MimirSpec {
+    fn default() -> Self {
+        MimirSpec {
+            enabled: true,
+            namespace: DnsLabel::fixed("mimir"),
+            chart_version: None,
+            retention: Retention::fixed("30d"),
+            replicas: 3,
+            zone_awareness: false,
+            multi_tenancy: false,
+            resources: Resources::default(),
+            persistence: Persistence::sized("20Gi"),
+            storage: StorageSpec::default(),
+            values: ExtraValues::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AlloySpec {
+    pub enabled: bool,
+    pub namespace: DnsLabel,
+    pub logs: AlloyLogsSpec,
+    pub metrics: AlloyMetricsSpec,
+}
+
+impl Default for AlloySpec {
+    fn default() -> Self {
+        AlloySpec {
+            enabled: true,
+            namespace: DnsLabel::fixed("alloy"),
+            logs: AlloyLogsSpec::default(),
+            metrics: AlloyMetricsSpec::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AlloyLogsSpec {
+    pub enabled: bool,
+    /// Namespaces whose pod logs are not collected.
+    pub exclude_namespaces: Vec<DnsLabel>,
+    pub resources: Resources,
+    /// Extra values for the `Alloy` CR's spec (the Alloy chart's values), merged last.
+    pub values: ExtraValues,
+}
+
+impl Default for AlloyLogsSpec {
+    fn default() -> Self {
+        AlloyLogsSpec {
+            enabled: true,
+            exclude_namespaces: Vec::new(),
+            resources: Resources::default(),
+            values: ExtraValues::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AlloyMetricsSpec {
+    pub enabled: bool,
+    /// Clustered StatefulSet replicas sharing the scrape targets.
+    pub replicas: u32,
+    pub scrape_interval: FluxDuration,
+    /// Also scrape the kubelet and cAdvisor on every node.
+    pub scrape_kubelet: bool,
+    pub resources: Resources,
+    pub values: ExtraValues,
+}
+
+impl Default for AlloyMetricsSpec {
+    fn default() -> Self {
+        AlloyMetricsSpec {
+            enabled: true,
+            replicas: 2,
+            scrape_interval: FluxDuration::fixed("60s"),
+            scrape_kubelet: true,
+            resources: Resources::default(),
+            values: ExtraValues::default(),
+        }
+    }
+}
+
+/// The prometheus-operator CRDs (PodMonitor, ServiceMonitor, PrometheusRule), installed as a
+/// HelmRelease in the control-plane namespace.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PrometheusCrdsSpec {
+    pub enabled: bool,
+    pub chart_version: Option<ChartVersion>,
+    pub values: ExtraValues,
+}
+
+impl Default for PrometheusCrdsSpec {
+    fn default() -> Self {
+        PrometheusCrdsSpec {
+            enabled: true,
+            chart_version: None,
+            values: ExtraValues::default(),
+        }
+    }
+}

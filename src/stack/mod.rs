@@ -1,0 +1,192 @@
+//! The expansion: one validated MonitoringStack → the ordered objects of the seed's folder tree.
+//!
+//! Each component module builds its own folder (namespace, HelmRelease, CRs); `control_plane`
+//! then adds the Flux sources and one Flux `Kustomization` per component folder. Components never
+//! parse YAML and never see the ResourceList.
+
+mod alloy;
+mod control_plane;
+mod exporters;
+pub mod flux;
+mod grafana;
+mod loki;
+mod mimir;
+pub mod object;
+
+use crate::spec::{Layout, MonitoringStack, MonitoringStackSpec};
+use object::{Meta, MANAGED_BY_LABEL, MANAGED_BY_VALUE, STACK_ANNOTATION};
+use serde_yaml_ng::Value;
+
+/// One generated object and the file (relative to the package root) it belongs in.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    pub path: String,
+    pub object: Value,
+}
+
+/// What the expansion of one stack reads: the stack and its spec.
+pub struct Context<'a> {
+    stack: &'a MonitoringStack,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(stack: &'a MonitoringStack) -> Self {
+        Context { stack }
+    }
+
+    pub fn spec(&self) -> &'a MonitoringStackSpec {
+        &self.stack.spec
+    }
+
+    pub fn stack_name(&self) -> &'a str {
+        self.stack.name.as_str()
+    }
+
+    /// Metadata with this stack's ownership marks.
+    pub fn meta(&self, name: &str, namespace: Option<&str>) -> Meta {
+        Meta::owned(self.stack_name(), name, namespace)
+    }
+
+    /// A component's Namespace: Istio ambient when the mesh is on, plus `labels`.
+    pub fn namespace(&self, name: &str, labels: &[(&str, &str)]) -> Value {
+        let mut meta = self.meta(name, None);
+        if self.spec().cluster.istio_ambient {
+            meta = meta.label("istio.io/dataplane-mode", "ambient");
+        }
+        for (key, value) in labels {
+            meta = meta.label(key, value);
+        }
+        object::object("v1", "Namespace", meta, serde_json::json!({}))
+    }
+}
+
+/// The folder of one component, as the control plane needs to know it.
+pub struct Component {
+    /// Folder name, and name of the Flux Kustomization that applies it.
+    pub folder: &'static str,
+    pub namespace: String,
+    /// Folders (components) whose Kustomizations must be ready before this one.
+    pub depends_on: Vec<&'static str>,
+    /// The chart its HelmRelease installs (the control plane declares the source).
+    pub chart: Option<flux::PinnedChart>,
+    pub objects: Vec<Generated>,
+}
+
+impl Component {
+    fn file(&self, name: &str) -> String {
+        format!("{}/{name}", self.folder)
+    }
+
+    /// Adds an object to `<folder>/<file>`.
+    fn push(&mut self, file: &str, object: Value) {
+        let path = self.file(file);
+        self.objects.push(Generated { path, object });
+    }
+}
+
+/// Expands one stack into its objects, in a stable order: control plane first, then each
+/// component folder (namespace first).
+pub fn expand(stack: &MonitoringStack) -> Vec<Generated> {
+    let ctx = Context::new(stack);
+    let mut components: Vec<Component> = [
+        grafana::operator(&ctx),
+        grafana::grafana(&ctx),
+        loki::build(&ctx),
+        mimir::build(&ctx),
+        alloy::operator(&ctx),
+        alloy::collectors(&ctx),
+        exporters::kube_state_metrics(&ctx),
+        exporters::node_exporter(&ctx),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    // A dependency on a switched-off component is dropped: there is nothing to wait for.
+    let present: Vec<&'static str> = components.iter().map(|c| c.folder).collect();
+    for component in &mut components {
+        component.depends_on.retain(|d| present.contains(d));
+    }
+
+    let mut out = control_plane::build(&ctx, &components);
+    for component in components {
+        out.extend(component.objects);
+    }
+    out
+}
+
+/// The ownership marks of a stack's objects, for upsert and prune.
+pub fn owner(stack_name: &str) -> crate::resource_list::ownership::Owner<'_> {
+    crate::resource_list::ownership::Owner {
+        label_key: MANAGED_BY_LABEL,
+        label_value: MANAGED_BY_VALUE,
+        annotation_key: STACK_ANNOTATION,
+        annotation_value: stack_name,
+    }
+}
+
+/// Whether the layout has Flux Kustomizations per folder.
+pub fn uses_flux_kustomizations(spec: &MonitoringStackSpec) -> bool {
+    spec.layout == Layout::Flux
+}
+
+/// A component folder holding its Namespace and one HelmRelease; modules add their own objects.
+pub(crate) struct ChartFolder<'a> {
+    pub folder: &'static str,
+    pub namespace: &'a str,
+    pub chart: flux::PinnedChart,
+    pub values: serde_json::Value,
+    pub extra: &'a crate::spec::ExtraValues,
+    /// Needs the prometheus-operator CRDs (it creates ServiceMonitors or PodMonitors).
+    pub uses_monitor_crds: bool,
+    pub depends_on: Vec<&'static str>,
+    /// Extra labels of the namespace (Pod Security levels).
+    pub namespace_labels: &'static [(&'static str, &'static str)],
+}
+
+impl ChartFolder<'_> {
+    pub fn build(self, ctx: &Context) -> Component {
+        let release_depends_on = if self.uses_monitor_crds && ctx.spec().prometheus_crds.enabled {
+            vec![control_plane::PROMETHEUS_CRDS]
+        } else {
+            Vec::new()
+        };
+        let release = flux::helm_release(
+            ctx,
+            flux::Release {
+                name: self.folder,
+                namespace: self.namespace,
+                chart: &self.chart,
+                values: object::to_value(&self.values),
+                extra: self.extra,
+                depends_on: release_depends_on,
+            },
+        );
+        let mut component = Component {
+            folder: self.folder,
+            namespace: self.namespace.to_string(),
+            depends_on: self.depends_on,
+            chart: Some(self.chart),
+            objects: Vec::new(),
+        };
+        component.push(
+            "namespace.yaml",
+            ctx.namespace(self.namespace, self.namespace_labels),
+        );
+        component.push("helmrelease.yaml", release);
+        component
+    }
+}
+
+/// `resources` for a chart's values, or nothing when the spec sets none (the chart's default).
+pub(crate) fn with_resources(
+    mut values: serde_json::Value,
+    key: &str,
+    resources: &crate::spec::Resources,
+) -> serde_json::Value {
+    if !resources.is_empty() {
+        if let Some(map) = values.as_object_mut() {
+            map.insert(key.to_string(), serde_json::json!(resources));
+        }
+    }
+    values
+}
