@@ -148,7 +148,7 @@ pub fn check_items(items: &[Value]) -> Vec<FnResult> {
             ),
         ];
         for (field, value) in required {
-            if !value.is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+            if value.is_none_or(|v| v.as_str().is_none_or(str::is_empty)) {
                 problems.push(
                     FnResult::error(format!(
                         "item has no {field} (a non-empty string is required)"

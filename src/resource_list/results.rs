@@ -57,7 +57,7 @@ pub struct FileRef {
 pub struct FnResult {
     pub severity: Severity,
     pub message: String,
-    pub resource: Option<ResourceRef>,
+    pub resource: Option<Box<ResourceRef>>,
     /// Dotted field path inside the resource (`spec.loki.retention`).
     pub field: Option<String>,
     pub file: Option<FileRef>,
@@ -88,7 +88,7 @@ impl FnResult {
 
     /// Attaches the object's reference and, when the orchestrator annotated it, its file.
     pub fn about(mut self, object: &Value) -> FnResult {
-        self.resource = Some(ResourceRef::of(object));
+        self.resource = Some(Box::new(ResourceRef::of(object)));
         self.file = super::annotations::file_of(object);
         self
     }

@@ -262,7 +262,7 @@ fn check_quantity(text: &str) -> Result<(), String> {
     let (number, suffix) = body.split_at(number_len);
     let number_ok = match number.split_once('.') {
         None => !number.is_empty(),
-        Some((whole, frac)) => !(whole.is_empty() && frac.is_empty()) && !frac.contains('.'),
+        Some((whole, frac)) => !(frac.contains('.') || whole.is_empty() && frac.is_empty()),
     };
     let suffix_ok = matches!(
         suffix,

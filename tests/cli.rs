@@ -1,0 +1,455 @@
+//! The `monitoring-stack` binary driven as orchestrators and users drive it: KRM mode on stdin,
+//! `render`, the kustomize legacy-plugin call; bad input in every mode.
+
+use serde_yaml_ng::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_monitoring-stack");
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("krm/examples")
+            .join(name),
+    )
+    .expect("example")
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("binary finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 stdout")
+}
+
+/// A ResourceList with the given items (YAML list entries) and functionConfig.
+fn resource_list(items: &[&str], config: Option<&str>) -> String {
+    let mut text =
+        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    if items.is_empty() {
+        text = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n");
+    }
+    for item in items {
+        for (i, line) in item.lines().enumerate() {
+            text.push_str(if i == 0 { "- " } else { "  " });
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    if let Some(config) = config {
+        text.push_str("functionConfig:\n");
+        for line in config.lines() {
+            text.push_str("  ");
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text
+}
+
+fn parse(text: &str) -> Value {
+    serde_yaml_ng::from_str(text).expect("output is one YAML document")
+}
+
+fn items(list: &Value) -> Vec<Value> {
+    list.get("items")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn results(list: &Value) -> Vec<Value> {
+    list.get("results")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default()
+}
+
+const UNRELATED: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: default\n  annotations:\n    internal.config.kubernetes.io/id: \"7\"\n    config.kubernetes.io/path: apps/web.yaml\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n        args: [\"--port\", \"8080\"]\n";
+const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  enabled: \"yes\"\n  date: \"2024-01-01\"\n  time: \"12:30\"\n  mode: \"0755\"\n  script: |\n    #!/bin/sh\n    echo hi\n";
+
+#[test]
+fn krm_mode_generates_and_passes_everything_else_through() {
+    let input = resource_list(&[UNRELATED, CONFIG_MAP], Some(&example("seed.yaml")));
+    let output = run(&[], input.as_bytes());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let list = parse(&stdout(&output));
+    let out_items = items(&list);
+    let input_items = items(&parse(&input));
+    // Unrelated items first, unchanged (every field and annotation), then the generated objects.
+    assert_eq!(&out_items[..2], &input_items[..]);
+    assert!(out_items.len() > 20);
+    assert!(list.get("functionConfig").is_some());
+    let info = results(&list);
+    assert_eq!(info.len(), 1);
+    assert_eq!(
+        info[0].get("severity").and_then(Value::as_str),
+        Some("info")
+    );
+}
+
+#[test]
+fn krm_mode_is_idempotent_byte_for_byte() {
+    let input = resource_list(&[UNRELATED, CONFIG_MAP], Some(&example("seed.yaml")));
+    let first = stdout(&run(&[], input.as_bytes()));
+    let second = stdout(&run(&[], first.as_bytes()));
+    assert_eq!(first, second);
+}
+
+#[test]
+fn json_input_is_accepted() {
+    let yaml_input = resource_list(&[CONFIG_MAP], Some(&example("minimal.yaml")));
+    let as_json = serde_json::to_string(&parse(&yaml_input)).expect("json");
+    let from_json = run(&[], as_json.as_bytes());
+    assert!(from_json.status.success());
+    assert_eq!(stdout(&from_json), stdout(&run(&[], yaml_input.as_bytes())));
+}
+
+#[test]
+fn stack_as_item_and_as_function_config_is_one_stack() {
+    let stack = example("seed.yaml");
+    let both = resource_list(&[&stack], Some(&stack));
+    let output = run(&[], both.as_bytes());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let as_item_only = run(&[], resource_list(&[&stack], None).as_bytes());
+    assert!(as_item_only.status.success());
+    assert_eq!(
+        items(&parse(&stdout(&output))),
+        items(&parse(&stdout(&as_item_only)))
+    );
+}
+
+#[test]
+fn switching_a_component_off_prunes_only_its_objects() {
+    let first = stdout(&run(
+        &[],
+        resource_list(&[UNRELATED], Some(&example("seed.yaml"))).as_bytes(),
+    ));
+    let mut previous = items(&parse(&first));
+    // An object of another stack and one without the managed-by label, both named like ours.
+    let foreign: Value = serde_yaml_ng::from_str(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: loki-extra\n  namespace: loki\n  labels: {app.kubernetes.io/managed-by: monitoring-stack}\n  annotations: {monitoring-stack.dev/stack: other}\n",
+    )
+    .expect("yaml");
+    let unlabelled: Value = serde_yaml_ng::from_str(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: loki-notes\n  namespace: loki\n  annotations: {monitoring-stack.dev/stack: main}\n",
+    )
+    .expect("yaml");
+    previous.push(foreign.clone());
+    previous.push(unlabelled.clone());
+    let config = example("seed.yaml").replace("  loki:\n", "  loki:\n    enabled: false\n");
+    let mut list = parse(&resource_list(&[], Some(&config)));
+    list.as_mapping_mut()
+        .expect("mapping")
+        .insert("items".into(), Value::Sequence(previous));
+    let output = run(
+        &[],
+        serde_yaml_ng::to_string(&list).expect("yaml").as_bytes(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = items(&parse(&stdout(&output)));
+    let names: Vec<String> = after
+        .iter()
+        .map(|o| {
+            format!(
+                "{}/{}",
+                o["kind"].as_str().unwrap_or(""),
+                o["metadata"]["name"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(
+        !names.contains(&"HelmRelease/loki".to_string()),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"Namespace/loki".to_string()), "{names:?}");
+    assert!(
+        !names.contains(&"Kustomization/loki".to_string()),
+        "{names:?}"
+    );
+    assert!(after.contains(&foreign) && after.contains(&unlabelled));
+    assert!(names.contains(&"HelmRelease/mimir".to_string()));
+    assert_eq!(
+        after[0],
+        items(&parse(&first))[0],
+        "the unrelated item is untouched"
+    );
+}
+
+/// Bad input: each case exits 1, names the field, and returns every input item unchanged.
+#[test]
+fn bad_input_is_reported_with_the_field_and_nothing_is_lost() {
+    let seed = example("seed.yaml");
+    let cases: Vec<(&str, String, Option<&str>, &str)> = vec![
+        ("not YAML", "items: [\n".into(), None, "not valid YAML"),
+        (
+            "not a ResourceList",
+            "apiVersion: v1\nkind: ConfigMap\n".into(),
+            Some("apiVersion"),
+            "unsupported ResourceList apiVersion",
+        ),
+        (
+            "wrong stack apiVersion",
+            resource_list(&[CONFIG_MAP], Some(&seed.replace("v1alpha1", "v1beta3"))),
+            Some("apiVersion"),
+            "unsupported apiVersion",
+        ),
+        (
+            "unknown field",
+            resource_list(
+                &[CONFIG_MAP],
+                Some(&seed.replace("  loki:\n", "  loki:\n    retntion: 7d\n")),
+            ),
+            Some("spec.loki.retntion"),
+            "did you mean `retention`",
+        ),
+        (
+            "invalid name",
+            resource_list(
+                &[CONFIG_MAP],
+                Some(&seed.replace("name: main", "name: Main_Stack")),
+            ),
+            Some("metadata.name"),
+            "DNS-1123",
+        ),
+        (
+            "two stacks with the same name",
+            resource_list(&[&seed, &seed], None),
+            Some("metadata.name"),
+            "two MonitoringStacks are named",
+        ),
+        (
+            "empty list",
+            resource_list(&[], None),
+            None,
+            "no MonitoringStack",
+        ),
+        (
+            "invalid retention",
+            resource_list(
+                &[CONFIG_MAP],
+                Some(&seed.replace("retention: 30d", "retention: thirty")),
+            ),
+            Some("spec.loki.retention"),
+            "retention period",
+        ),
+        (
+            "item that is not an object",
+            resource_list(&["42"], Some(&seed)),
+            Some("items[0]"),
+            "not an object",
+        ),
+    ];
+    for (name, input, field, needle) in cases {
+        let output = run(&[], input.as_bytes());
+        assert_eq!(output.status.code(), Some(1), "{name}: exit status");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(needle),
+            "{name}: stderr lacks {needle:?}: {stderr}"
+        );
+        let list = parse(&stdout(&output));
+        let all = results(&list);
+        let errors: Vec<&Value> = all
+            .iter()
+            .filter(|r| r.get("severity").and_then(Value::as_str) == Some("error"))
+            .collect();
+        assert!(!errors.is_empty(), "{name}: no error result");
+        let found = errors.iter().any(|r| {
+            r.get("message")
+                .and_then(Value::as_str)
+                .is_some_and(|m| m.contains(needle))
+                && field.is_none_or(|f| {
+                    r.get("field")
+                        .and_then(|x| x.get("path"))
+                        .and_then(Value::as_str)
+                        == Some(f)
+                })
+        });
+        assert!(
+            found,
+            "{name}: no error result with field {field:?} and {needle:?}: {errors:?}"
+        );
+        // Nothing lost: the input's items come back as they were.
+        if let Ok(input_list) = serde_yaml_ng::from_str::<Value>(&input) {
+            if input_list.get("kind").and_then(Value::as_str) == Some("ResourceList") {
+                assert_eq!(items(&list), items(&input_list), "{name}: items changed");
+            }
+        }
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "monitoring-stack-cli-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).expect("readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push(path.strip_prefix(dir).expect("below").display().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn render_writes_the_seed_tree() {
+    let dir = temp_dir("tree");
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/seed.yaml");
+    let output = run(
+        &[
+            "render",
+            seed.to_str().expect("utf-8"),
+            "--output-dir",
+            dir.to_str().expect("utf-8"),
+        ],
+        b"",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let files = files_under(&dir);
+    for expected in [
+        "kustomization.yaml",
+        "kustomizations.yaml",
+        "sources.yaml",
+        "loki/helmrelease.yaml",
+        "mimir/namespace.yaml",
+        "node-exporter/helmrelease.yaml",
+    ] {
+        assert!(
+            files.contains(&expected.to_string()),
+            "{expected} missing: {files:?}"
+        );
+    }
+    let release = std::fs::read_to_string(dir.join("loki/helmrelease.yaml")).expect("file");
+    assert!(
+        !release.contains("config.kubernetes.io/path"),
+        "plain manifests carry no path annotations"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn render_writes_nothing_on_error() {
+    let dir = temp_dir("error");
+    let bad = dir.join("stack.yaml");
+    std::fs::write(
+        &bad,
+        example("seed.yaml").replace("storageClass: ssd-replicated-retain", "storageClass: SSD"),
+    )
+    .expect("write");
+    let out = dir.join("out");
+    let output = run(
+        &[
+            "render",
+            bad.to_str().expect("utf-8"),
+            "--output-dir",
+            out.to_str().expect("utf-8"),
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("spec.cluster.storageClass"), "{stderr}");
+    assert!(stderr.contains("stack.yaml"), "the file is named: {stderr}");
+    assert!(!out.exists(), "nothing may be written on error");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn render_to_stdout_and_from_stdin_agree() {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/seed.yaml");
+    let from_file = run(&["render", seed.to_str().expect("utf-8")], b"");
+    let from_stdin = run(&["render", "-"], example("seed.yaml").as_bytes());
+    assert!(from_file.status.success() && from_stdin.status.success());
+    assert_eq!(from_file.stdout, from_stdin.stdout);
+    let text = stdout(&from_file);
+    assert!(
+        !text.contains("kustomize.config.k8s.io"),
+        "local-config objects stay out of the stream"
+    );
+    assert!(text.contains("kind: HelmRelease"));
+}
+
+#[test]
+fn legacy_plugin_call_prints_the_manifests() {
+    let config =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/kustomize/legacy-plugin/stack.yaml");
+    let output = run(&[config.to_str().expect("utf-8")], b"");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("apiVersion: v1\nkind: Namespace\n"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
+    assert!(
+        !text.contains("kind: Kustomization"),
+        "flat layout: no Flux Kustomizations"
+    );
+}
+
+#[test]
+fn help_version_and_usage_errors() {
+    let help = run(&["--help"], b"");
+    assert!(help.status.success() && stdout(&help).contains("render FILE"));
+    let version = run(&["--version"], b"");
+    assert_eq!(
+        stdout(&version),
+        format!("monitoring-stack {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let bad = run(&["render"], b"");
+    assert_eq!(bad.status.code(), Some(2));
+    let missing = run(&["render", "/nonexistent/stack.yaml"], b"");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
+}
