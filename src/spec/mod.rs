@@ -522,6 +522,9 @@ pub struct LokiSpec {
     pub replicas: u32,
     /// Require a tenant (`X-Scope-OrgID`) on every push and query.
     pub multi_tenancy: bool,
+    /// The tenant the collectors write as and Grafana reads as, when multi-tenancy is on;
+    /// defaults to the cluster name.
+    pub tenant: Option<DnsLabel>,
     pub resources: Resources,
     pub persistence: Persistence,
     pub storage: StorageSpec,
@@ -537,6 +540,7 @@ impl Default for LokiSpec {
             retention: Retention::fixed("30d"),
             replicas: 3,
             multi_tenancy: false,
+            tenant: None,
             resources: Resources::default(),
             persistence: Persistence::default(),
             storage: StorageSpec::default(),
@@ -556,7 +560,11 @@ pub struct MimirSpec {
     pub replicas: u32,
     /// Spread ingesters and store-gateways over zones.
     pub zone_awareness: bool,
+    /// Require a tenant (`X-Scope-OrgID`) on every push and query.
     pub multi_tenancy: bool,
+    /// The tenant the collectors write as and Grafana reads as, when multi-tenancy is on;
+    /// defaults to the cluster name.
+    pub tenant: Option<DnsLabel>,
     pub resources: Resources,
     pub persistence: Persistence,
     pub storage: StorageSpec,
@@ -573,6 +581,7 @@ impl Default for MimirSpec {
             replicas: 3,
             zone_awareness: false,
             multi_tenancy: false,
+            tenant: None,
             resources: Resources::default(),
             persistence: Persistence::sized("20Gi"),
             storage: StorageSpec::default(),

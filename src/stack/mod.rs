@@ -6,6 +6,7 @@
 
 mod alloy;
 mod control_plane;
+mod endpoints;
 mod exporters;
 pub mod flux;
 mod grafana;
