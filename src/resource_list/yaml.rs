@@ -49,7 +49,13 @@ pub fn needs_quotes(s: &str) -> bool {
         return true; // tabs, line breaks, control chars need escapes
     }
     if is_indicator(first) {
-        return true;
+        // `-x` and `?x` are plain scalars (`- --port` is how kubectl writes args); only a dash or
+        // question mark alone or before a space starts a sequence entry or a complex key.
+        let second = s.chars().nth(1);
+        let plain_dash = matches!(first, '-' | '?') && second.is_some_and(|c| !is_white(c));
+        if !plain_dash {
+            return true;
+        }
     }
     if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
         return true; // would start a mapping value or a comment
@@ -141,20 +147,84 @@ fn is_reserved_word(s: &str) -> bool {
     )
 }
 
-/// Conservative superset of YAML 1.1/1.2 ints and floats: decimal, octal,
-/// hex, binary, underscores, base-60, exponents, `.inf`, `.nan`.
+/// Whether a YAML 1.1 reader (PyYAML, go-yaml v2 as used by kubectl and kustomize), a YAML 1.2
+/// reader (go-yaml v3) or Go's `strconv` fallback would read `s` as a number: decimal, octal
+/// (`0755`, `0o755`), hex, binary, underscores, base 60 (`12:30`), exponents, `inf`/`nan`.
+/// Strings that merely start with a digit (`80-8080`, `30d`, `1.2.3`) stay plain, as kubectl
+/// writes them.
 fn looks_numeric(s: &str) -> bool {
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let signed = unsigned.len() < s.len();
     let lower = unsigned.to_ascii_lowercase();
-    if lower == ".inf" || lower == ".nan" {
+    if matches!(lower.as_str(), ".inf" | ".nan") {
         return true;
     }
-    let starts_ok = unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.');
-    starts_ok
-        && unsigned.chars().any(|c| c.is_ascii_digit())
-        && unsigned
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() || "_.:xXoObBeE+-".contains(c))
+    // go-yaml v2 hands signed scalars to strconv.ParseFloat, which reads `-inf`, `+NaN`, ...
+    if signed && matches!(lower.as_str(), "inf" | "infinity" | "nan") {
+        return true;
+    }
+    if !unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+        return false;
+    }
+    // Underscores are digit separators in YAML 1.1 and in Go's number syntax.
+    let bare: String = unsigned.chars().filter(|c| *c != '_').collect();
+    if bare.is_empty() {
+        return false;
+    }
+    let all = |text: &str, f: fn(char) -> bool| !text.is_empty() && text.chars().all(f);
+    let prefixed = |prefixes: [&str; 2]| prefixes.iter().find_map(|p| bare.strip_prefix(p));
+    if let Some(hex) = prefixed(["0x", "0X"]) {
+        // Hex integers, and Go's hex floats (`0x1.8p3`).
+        return hex.chars().any(|c| c.is_ascii_hexdigit())
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || ".pP+-".contains(c));
+    }
+    if let Some(digits) = prefixed(["0o", "0O"]).or_else(|| prefixed(["0b", "0B"])) {
+        return all(digits, |c| c.is_ascii_digit());
+    }
+    is_decimal_number(&bare) || is_base_60(&bare)
+}
+
+/// `\d+(\.\d*)?([eE][+-]?\d+)?` or `\.\d+([eE][+-]?\d+)?`: ints and floats of YAML 1.1 and 1.2.
+fn is_decimal_number(s: &str) -> bool {
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(at) => (&s[..at], Some(&s[at + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| t.chars().all(|c| c.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        None => !mantissa.is_empty() && digits(mantissa),
+        Some((whole, frac)) => {
+            !(whole.is_empty() && frac.is_empty()) && digits(whole) && digits(frac)
+        }
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// YAML 1.1 sexagesimal numbers: `1:30`, `190:20:30`, `1:30.5`.
+fn is_base_60(s: &str) -> bool {
+    let mut parts = s.split(':');
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    if rest.is_empty() || first.is_empty() || !first.chars().all(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let last = rest.len() - 1;
+    rest.iter().enumerate().all(|(i, part)| {
+        let (sixty, fraction) = match part.split_once('.') {
+            Some((sixty, fraction)) if i == last => (sixty, Some(fraction)),
+            _ => (*part, None),
+        };
+        (1..=2).contains(&sixty.len())
+            && sixty.chars().all(|c| c.is_ascii_digit())
+            && sixty.parse::<u8>().is_ok_and(|n| n < 60)
+            && fraction.is_none_or(|f| f.chars().all(|c| c.is_ascii_digit()))
+    })
 }
 
 /// Anything starting like a YAML 1.1 timestamp date: `\d{4}-\d{1,2}-\d{1,2}`.
@@ -514,9 +584,29 @@ mod tests {
     }
 
     #[test]
-    fn quotes_number_like_superset() {
-        // Not numbers in any YAML version, but quoting them is harmless.
-        assert_quoted(&["1.2.3", "1d", "0.0.0.0", "127.0.0.1:8080", "1-2"]);
+    fn number_lookalikes_stay_plain_as_kubectl_writes_them() {
+        // Not numbers for PyYAML, go-yaml v2/v3 or strconv: kubectl writes them plain.
+        for s in [
+            "1.2.3",
+            "1d",
+            "30d",
+            "0.0.0.0",
+            "127.0.0.1:8080",
+            "1-2",
+            "80-8080",
+            "inf",
+            "nan",
+            "12:60",
+            "1:2:3:70",
+        ] {
+            assert!(!needs_quotes(s), "{s:?} should stay plain");
+        }
+    }
+
+    #[test]
+    fn quotes_what_go_strconv_reads_as_numbers() {
+        // go-yaml v2 strips underscores and tries strconv on scalars starting with a digit or sign.
+        assert_quoted(&["+inf", "-Infinity", "+NaN", "1_", "1__0", "0x1.8p3", "0X1F"]);
     }
 
     #[test]
@@ -539,10 +629,9 @@ mod tests {
     fn quotes_leading_indicators() {
         assert_quoted(&[
             "-",
-            "-a",
             "- a",
             "?",
-            "?a",
+            "? a",
             ":",
             ":a",
             ",a",
@@ -601,6 +690,9 @@ mod tests {
     fn keeps_safe_strings_plain() {
         assert_plain(&[
             "grafana",
+            "--port",
+            "-config.expand-env=true",
+            "?a",
             "5m",
             "10s",
             "3Gi",
@@ -758,7 +850,7 @@ spec:
       - name: grafana
         image: grafana/grafana:11.0.0
         args:
-        - "--config"
+        - --config
         - /etc/grafana.ini
         ports:
         - containerPort: 3000
