@@ -1,9 +1,11 @@
-//! The `loki/` folder: namespace and the loki HelmRelease.
+//! The `loki/` folder: namespace, the COSI bucket and its credentials Job, and (in `release/`)
+//! the loki HelmRelease in distributed mode on that bucket.
 
 use super::flux::PinnedChart;
+use super::storage::{env, Bucket};
 use super::{ChartFolder, Component, Context};
 use crate::versions;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub const FOLDER: &str = "loki";
 
@@ -12,17 +14,120 @@ pub fn build(ctx: &Context) -> Option<Component> {
     if !spec.enabled {
         return None;
     }
-    Some(
-        ChartFolder {
-            folder: FOLDER,
-            namespace: spec.namespace.as_str(),
-            chart: PinnedChart::new(versions::LOKI, spec.chart_version.as_ref()),
-            values: json!({}),
-            extra: &spec.values,
-            uses_monitor_crds: false,
-            depends_on: Vec::new(),
-            namespace_labels: &[],
+    let namespace = spec.namespace.as_str();
+    let bucket = Bucket {
+        component: FOLDER,
+        namespace,
+        spec: &spec.storage,
+    };
+    let mut component = ChartFolder {
+        folder: FOLDER,
+        namespace,
+        chart: PinnedChart::new(versions::LOKI, spec.chart_version.as_ref()),
+        values: values(ctx, &bucket),
+        extra: &spec.values,
+        // The chart's ServiceMonitor (self-monitoring) needs the CRDs.
+        uses_monitor_crds: true,
+        depends_on: Vec::new(),
+        staged: true,
+        namespace_labels: &[],
+    }
+    .build(ctx);
+    for object in bucket.cosi_objects(ctx) {
+        component.push("bucket.yaml", object);
+    }
+    for object in bucket.setup_objects(ctx) {
+        component.push("s3-setup.yaml", object);
+    }
+    Some(component)
+}
+
+/// Replicas of the components that scale with `spec.loki.replicas` (at most 2 for the light
+/// query-path helpers).
+fn values(ctx: &Context, bucket: &Bucket) -> Value {
+    let spec = &ctx.spec().loki;
+    let replicas = spec.replicas;
+    let helpers = replicas.min(2);
+    let storage_class = ctx.spec().cluster.storage_class.as_str();
+    let size = spec.persistence.size.as_str();
+    let persistence_enabled = spec.persistence.enabled;
+    let var = env::placeholder;
+    let claims = json!([{
+        "name": "data",
+        "accessModes": ["ReadWriteOnce"],
+        "size": size,
+        "storageClass": storage_class,
+    }]);
+    let mut values = json!({
+        "deploymentMode": "Distributed",
+        "loki": {
+            "auth_enabled": spec.multi_tenancy,
+            "commonConfig": { "replication_factor": replicas.min(3) },
+            "schemaConfig": { "configs": [{
+                "from": "2024-04-01",
+                "store": "tsdb",
+                "object_store": "s3",
+                "schema": "v13",
+                "index": { "prefix": "loki_index_", "period": "24h" },
+            }]},
+            // One COSI bucket holds chunks and rules (Loki keeps them under separate prefixes).
+            "storage": {
+                "type": "s3",
+                "bucketNames": { "chunks": var(env::BUCKET), "ruler": var(env::BUCKET), "admin": var(env::BUCKET) },
+                "s3": {
+                    "endpoint": var(env::ENDPOINT),
+                    "region": var(env::REGION),
+                    "accessKeyId": var(env::ACCESS_KEY_ID),
+                    "secretAccessKey": var(env::SECRET_ACCESS_KEY),
+                    "insecure": var(env::INSECURE),
+                    // Garage (and most in-cluster S3) serves path-style URLs only.
+                    "s3ForcePathStyle": true,
+                },
+            },
+            "limits_config": { "retention_period": spec.retention.as_str() },
+            "compactor": { "retention_enabled": true, "delete_request_store": "s3" },
+        },
+        // The credentials Secret reaches every Loki container, and every container expands it.
+        "global": {
+            "extraEnvFrom": [{ "secretRef": { "name": bucket.s3_secret() } }],
+            "extraArgs": ["-config.expand-env=true"],
+        },
+        "ingester": {
+            "replicas": replicas,
+            "zoneAwareReplication": { "enabled": false },
+            "persistence": { "enabled": persistence_enabled, "claims": claims.clone() },
+        },
+        "distributor": { "replicas": replicas },
+        "querier": { "replicas": replicas },
+        "queryFrontend": { "replicas": helpers },
+        "queryScheduler": { "replicas": helpers },
+        "indexGateway": {
+            "replicas": helpers,
+            "persistence": { "enabled": persistence_enabled, "size": size, "storageClass": storage_class },
+        },
+        "compactor": {
+            "replicas": 1,
+            "persistence": { "enabled": persistence_enabled, "claims": claims },
+        },
+        // The simple-scalable and single-binary targets must be zero in distributed mode.
+        "backend": { "replicas": 0 },
+        "read": { "replicas": 0 },
+        "write": { "replicas": 0 },
+        "singleBinary": { "replicas": 0 },
+        "minio": { "enabled": false },
+        "gateway": { "enabled": true },
+        "monitoring": {
+            "serviceMonitor": {
+                "enabled": true,
+                // A Grafana Agent MetricsInstance needs CRDs this stack does not install.
+                "metricsInstance": { "enabled": false },
+            },
+        },
+    });
+    if !spec.resources.is_empty() {
+        for target in ["ingester", "distributor", "querier"] {
+            values[target]["resources"] = json!(spec.resources);
         }
-        .build(ctx),
-    )
+    }
+    values
 }
