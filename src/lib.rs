@@ -5,6 +5,7 @@
 //! (typed, validated) → [`stack`] (objects) → [`resource_list`] (upsert, prune, write). Both
 //! front ends — the native binary and the WebAssembly builds — call [`process`] or [`render`].
 
+pub mod diff;
 pub mod output_dir;
 pub mod resource_list;
 pub mod spec;

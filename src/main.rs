@@ -15,13 +15,17 @@ USAGE:
                                            (kpt fn render/eval, kustomize generators)
     monitoring-stack render FILE           print the manifests FILE's MonitoringStack expands to
     monitoring-stack render FILE --output-dir DIR
-                                           write them as a folder tree (one folder per component)
+                                           write them as a folder tree (one folder per component);
+                                           stale files it generated before are removed, others kept
+    monitoring-stack render FILE --output-dir DIR --check
+                                           change nothing; exit 1 with a unified diff when DIR
+                                           differs from what FILE renders (a CI drift check)
     monitoring-stack CONFIG                kustomize legacy exec plugin call (CONFIG is the
                                            generator's config file; manifests on stdout)
     monitoring-stack --help | --version
 
 FILE may be - for stdin. Exit status: 0 success, 1 invalid input (errors on stderr and, in KRM
-mode, as results), 2 usage or I/O error.
+mode, as results) or drift found by --check, 2 usage or I/O error.
 ";
 
 fn main() -> ExitCode {
@@ -42,10 +46,14 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         ["render", rest @ ..] => match parse_render(rest) {
-            Ok((file, dir)) => render_command(&file, dir.as_deref()),
+            Ok(options) => render_command(&options),
             Err(message) => usage_error(&message),
         },
-        [config] if !config.starts_with('-') => render_command(config, None),
+        [config] if !config.starts_with('-') => render_command(&RenderOptions {
+            file: config.to_string(),
+            dir: None,
+            check: false,
+        }),
         _ => usage_error(&format!("unexpected arguments: {}", args.join(" "))),
     }
 }
@@ -55,9 +63,16 @@ fn usage_error(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn parse_render(args: &[&str]) -> Result<(String, Option<PathBuf>), String> {
+struct RenderOptions {
+    file: String,
+    dir: Option<PathBuf>,
+    check: bool,
+}
+
+fn parse_render(args: &[&str]) -> Result<RenderOptions, String> {
     let mut file = None;
     let mut dir = None;
+    let mut check = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
@@ -68,14 +83,18 @@ fn parse_render(args: &[&str]) -> Result<(String, Option<PathBuf>), String> {
             flag if flag.starts_with("--output-dir=") => {
                 dir = Some(PathBuf::from(&flag["--output-dir=".len()..]));
             }
+            "--check" => check = true,
             "-" => file = Some("-".to_string()),
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
             path if file.is_none() => file = Some(path.to_string()),
             extra => return Err(format!("unexpected argument {extra}")),
         }
     }
-    file.map(|f| (f, dir))
-        .ok_or_else(|| "render needs a FILE (or - for stdin)".into())
+    let file = file.ok_or("render needs a FILE (or - for stdin)")?;
+    if check && dir.is_none() {
+        return Err("--check compares against a directory: add --output-dir DIR".into());
+    }
+    Ok(RenderOptions { file, dir, check })
 }
 
 fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
@@ -111,7 +130,8 @@ fn krm_function() -> ExitCode {
     }
 }
 
-fn render_command(file: &str, dir: Option<&Path>) -> ExitCode {
+fn render_command(options: &RenderOptions) -> ExitCode {
+    let file = options.file.as_str();
     let input = match read_input(file) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -138,27 +158,49 @@ fn render_command(file: &str, dir: Option<&Path>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match dir {
-        None => {
+    match (&options.dir, options.check) {
+        (None, _) => {
             print!("{}", output_dir::stream(&objects));
             ExitCode::SUCCESS
         }
-        Some(dir) => match output_dir::write_tree(dir, &objects) {
-            Ok(files) => {
+        (Some(dir), true) => match output_dir::plan(dir, &objects) {
+            Ok(plan) if plan.is_clean() => {
+                eprintln!("monitoring-stack: {} is up to date", dir.display());
+                ExitCode::SUCCESS
+            }
+            Ok(plan) => {
+                print!("{}", plan.diff());
                 eprintln!(
-                    "monitoring-stack: wrote {} files to {}",
-                    files.len(),
+                    "monitoring-stack: {} differs from the render of {file}: {} file(s) to write, {} to remove; run `monitoring-stack render {file} --output-dir {}`",
+                    dir.display(),
+                    plan.writes.len(),
+                    plan.removes.len(),
                     dir.display()
+                );
+                ExitCode::from(1)
+            }
+            Err(error) => io_error(dir, &error),
+        },
+        (Some(dir), false) => match output_dir::write_tree(dir, &objects) {
+            Ok(plan) => {
+                eprintln!(
+                    "monitoring-stack: {}: {} written, {} removed, {} unchanged",
+                    dir.display(),
+                    plan.writes.len(),
+                    plan.removes.len(),
+                    plan.unchanged
                 );
                 ExitCode::SUCCESS
             }
-            Err(error) => {
-                eprintln!(
-                    "monitoring-stack: cannot write to {}: {error}",
-                    dir.display()
-                );
-                ExitCode::from(2)
-            }
+            Err(error) => io_error(dir, &error),
         },
     }
+}
+
+fn io_error(dir: &Path, error: &std::io::Error) -> ExitCode {
+    eprintln!(
+        "monitoring-stack: cannot write to {}: {error}",
+        dir.display()
+    );
+    ExitCode::from(2)
 }

@@ -357,7 +357,8 @@ fn render_writes_the_seed_tree() {
         "kustomization.yaml",
         "kustomizations.yaml",
         "sources.yaml",
-        "loki/helmrelease.yaml",
+        "loki/release/helmrelease.yaml",
+        "loki/s3-setup.yaml",
         "mimir/namespace.yaml",
         "node-exporter/helmrelease.yaml",
     ] {
@@ -366,7 +367,7 @@ fn render_writes_the_seed_tree() {
             "{expected} missing: {files:?}"
         );
     }
-    let release = std::fs::read_to_string(dir.join("loki/helmrelease.yaml")).expect("file");
+    let release = std::fs::read_to_string(dir.join("loki/release/helmrelease.yaml")).expect("file");
     assert!(
         !release.contains("config.kubernetes.io/path"),
         "plain manifests carry no path annotations"
@@ -452,4 +453,136 @@ fn help_version_and_usage_errors() {
     let missing = run(&["render", "/nonexistent/stack.yaml"], b"");
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
+}
+
+fn render_dir(stack: &Path, dir: &Path, check: bool) -> Output {
+    let mut args = vec![
+        "render",
+        stack.to_str().expect("utf-8"),
+        "--output-dir",
+        dir.to_str().expect("utf-8"),
+    ];
+    if check {
+        args.push("--check");
+    }
+    run(&args, b"")
+}
+
+#[test]
+fn output_dir_updates_prunes_its_own_files_and_keeps_others() {
+    let dir = temp_dir("update");
+    let stack = dir.join("stack.yaml");
+    std::fs::write(&stack, example("seed.yaml")).expect("write");
+    let out = dir.join("tree");
+    assert!(render_dir(&stack, &out, false).status.success());
+    // A file of the user's in the tree, and one of another tool.
+    std::fs::write(
+        out.join("loki/notes.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\n",
+    )
+    .expect("write");
+    std::fs::write(out.join("README.md"), "mine\n").expect("write");
+    let before = files_under(&out);
+
+    std::fs::write(
+        &stack,
+        example("seed.yaml").replace("  loki:\n", "  loki:\n    enabled: false\n"),
+    )
+    .expect("write");
+    let output = render_dir(&stack, &out, false);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = files_under(&out);
+    assert!(
+        !after
+            .iter()
+            .any(|f| f.starts_with("loki/") && f != "loki/notes.yaml"),
+        "{after:?}"
+    );
+    assert!(
+        after.contains(&"loki/notes.yaml".to_string()) && after.contains(&"README.md".to_string())
+    );
+    assert!(after.contains(&"mimir/release/helmrelease.yaml".to_string()));
+    assert!(before.len() > after.len());
+    assert!(
+        !after.iter().any(|f| f.contains("staging")),
+        "no staging leftovers: {after:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_reports_drift_as_a_unified_diff() {
+    let dir = temp_dir("check");
+    let stack = dir.join("stack.yaml");
+    std::fs::write(&stack, example("seed.yaml")).expect("write");
+    let out = dir.join("tree");
+    // A missing tree is all drift.
+    assert_eq!(render_dir(&stack, &out, true).status.code(), Some(1));
+    assert!(!out.exists(), "--check writes nothing");
+    assert!(render_dir(&stack, &out, false).status.success());
+    let clean = render_dir(&stack, &out, true);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    assert!(clean.stdout.is_empty());
+
+    let release = out.join("mimir/release/helmrelease.yaml");
+    let edited = std::fs::read_to_string(&release)
+        .expect("file")
+        .replace("replicas: 3", "replicas: 5");
+    std::fs::write(&release, &edited).expect("write");
+    std::fs::write(
+        &stack,
+        example("seed.yaml").replace("  loki:\n", "  loki:\n    enabled: false\n"),
+    )
+    .expect("write");
+    let drift = render_dir(&stack, &out, true);
+    assert_eq!(drift.status.code(), Some(1));
+    let diff = stdout(&drift);
+    assert!(
+        diff.contains(
+            "--- a/mimir/release/helmrelease.yaml\n+++ b/mimir/release/helmrelease.yaml\n"
+        ),
+        "{diff}"
+    );
+    let removed = diff
+        .lines()
+        .any(|l| l.starts_with('-') && l.trim_start_matches('-').trim() == "replicas: 5");
+    let added = diff
+        .lines()
+        .any(|l| l.starts_with('+') && l.trim_start_matches('+').trim() == "replicas: 3");
+    assert!(removed && added, "{diff}");
+    assert!(
+        diff.contains("--- a/loki/namespace.yaml"),
+        "stale files show as removals: {diff}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&release).expect("file"),
+        edited,
+        "--check changes nothing"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unwritable_target_fails_cleanly() {
+    let dir = temp_dir("unwritable");
+    let stack = Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/seed.yaml");
+    // A regular file where a directory is needed: no user, root included, can write below it.
+    let blocker = dir.join("blocker");
+    std::fs::write(&blocker, "not a directory\n").expect("write");
+    let output = render_dir(&stack, &blocker.join("tree"), false);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write to"));
+    assert_eq!(files_under(&dir), ["blocker"], "nothing half-written");
+    let usage = run(&["render", stack.to_str().expect("utf-8"), "--check"], b"");
+    assert_eq!(usage.status.code(), Some(2), "--check needs --output-dir");
+    let _ = std::fs::remove_dir_all(&dir);
 }

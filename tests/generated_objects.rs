@@ -16,13 +16,18 @@ const EXAMPLES: &[&str] = &[
     "krm/kustomize/container/stack.yaml",
     "krm/kustomize/exec/stack.yaml",
     "krm/kpt/monitoring-stack.yaml",
+    "krm/examples/collectors-logs-only.yaml",
+    "krm/examples/collectors-metrics-only.yaml",
+    "krm/examples/collectors-custom.yaml",
+    "krm/examples/grafana-no-oidc.yaml",
+    "krm/examples/grafana-ingress.yaml",
+    "krm/examples/grafana-httproute.yaml",
+    "krm/examples/grafana-alerting.yaml",
 ];
 
-/// Kinds with no CRD in the reference: core API objects and kustomize's own config file.
-const BUILT_IN: &[(&str, &str)] = &[
-    ("v1", "Namespace"),
-    ("kustomize.config.k8s.io/v1beta1", "Kustomization"),
-];
+/// kustomize's own config file: no CRD and no cluster object (core kinds are checked by
+/// `support::validate_core`).
+const BUILT_IN: &[(&str, &str)] = &[("kustomize.config.k8s.io/v1beta1", "Kustomization")];
 
 fn rendered(example: &str) -> Vec<Value> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(example);
@@ -61,6 +66,12 @@ fn custom_resources_validate_against_their_crds() {
         for object in &objects {
             let (api_version, kind) = (text(object, "/apiVersion"), text(object, "/kind"));
             if BUILT_IN.contains(&(api_version, kind)) {
+                continue;
+            }
+            if let Some(result) = support::validate_core(object) {
+                if let Err(problems) = result {
+                    errors.extend(problems);
+                }
                 continue;
             }
             if !schemas.knows(api_version, kind) {
@@ -148,8 +159,13 @@ fn every_object_is_owned_and_placed() {
                 path,
                 text(&object, "/metadata/annotations/config.kubernetes.io~1path")
             );
-            // A component folder's objects live in that component's namespace.
-            if let Some((folder, _)) = path.split_once('/') {
+            // A component folder's objects live in that component's namespace (the folder's
+            // kustomization.yaml is tool configuration, not a cluster object).
+            let local_config = text(
+                &object,
+                "/metadata/annotations/config.kubernetes.io~1local-config",
+            ) == "true";
+            if let (Some((folder, _)), false) = (path.split_once('/'), local_config) {
                 let namespace = match text(&object, "/kind") {
                     "Namespace" => text(&object, "/metadata/name"),
                     _ => text(&object, "/metadata/namespace"),
@@ -197,17 +213,23 @@ fn flux_layout_has_a_kustomization_per_component_folder() {
         .iter()
         .filter(|o| text(o, "/apiVersion") == "kustomize.toolkit.fluxcd.io/v1")
         .collect();
+    // One Kustomization per folder; a staged folder (storage before release) adds `<folder>-release`.
     let named: std::collections::BTreeSet<&str> = kustomizations
         .iter()
         .map(|k| text(k, "/metadata/name"))
+        .filter(|n| !n.ends_with("-release"))
         .collect();
     assert_eq!(folders, named);
     for k in &kustomizations {
         let name = text(k, "/metadata/name");
-        assert_eq!(text(k, "/spec/targetNamespace"), name);
+        let (folder, sub) = match name.strip_suffix("-release") {
+            Some(folder) => (folder, "/release"),
+            None => (name, ""),
+        };
+        assert_eq!(text(k, "/spec/targetNamespace"), folder);
         assert_eq!(
             text(k, "/spec/path"),
-            format!("./k8s/clusters/main/infrastructure/monitoring/{name}")
+            format!("./k8s/clusters/main/infrastructure/monitoring/{folder}{sub}")
         );
         assert_eq!(k.pointer("/spec/prune"), Some(&Value::Bool(true)));
         assert_eq!(k.pointer("/spec/wait"), Some(&Value::Bool(true)));
@@ -252,13 +274,28 @@ fn switched_off_components_and_their_dependencies_disappear() {
         );
     }
     assert!(names.iter().any(|n| n == "Namespace /loki"), "{names:#?}");
-    // alloy no longer waits for a missing operator; exporters no longer wait for missing CRDs.
+    // alloy no longer waits for a missing operator; exporters no longer wait for missing CRDs:
+    // every dependsOn names an object that is generated.
     for object in &objects {
-        assert!(
-            object.pointer("/spec/dependsOn").is_none(),
-            "{}",
-            describe(object)
-        );
+        for dependency in object
+            .pointer("/spec/dependsOn")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = text(dependency, "/name");
+            assert!(
+                objects
+                    .iter()
+                    .any(|o| text(o, "/kind") == text(object, "/kind")
+                        && text(o, "/metadata/name") == name),
+                "{} depends on missing {name}",
+                describe(object)
+            );
+        }
     }
+    assert!(objects
+        .iter()
+        .all(|o| text(o, "/metadata/name") != "alloy" || o.pointer("/spec/dependsOn").is_none()));
     assert!(!objects.iter().any(|o| text(o, "/kind") == "OCIRepository"));
 }

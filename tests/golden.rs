@@ -69,3 +69,53 @@ fn rendering_is_deterministic() {
         tree_text("krm/examples/seed.yaml")
     );
 }
+
+#[test]
+fn collectors_logs_only() {
+    check(
+        "krm/examples/collectors-logs-only.yaml",
+        "collectors-logs-only.yaml",
+    );
+}
+
+#[test]
+fn collectors_metrics_only() {
+    check(
+        "krm/examples/collectors-metrics-only.yaml",
+        "collectors-metrics-only.yaml",
+    );
+}
+
+#[test]
+fn collectors_custom_exclusions() {
+    check(
+        "krm/examples/collectors-custom.yaml",
+        "collectors-custom.yaml",
+    );
+}
+
+#[test]
+fn grafana_without_oidc() {
+    check("krm/examples/grafana-no-oidc.yaml", "grafana-no-oidc.yaml");
+}
+
+#[test]
+fn grafana_ingress() {
+    check("krm/examples/grafana-ingress.yaml", "grafana-ingress.yaml");
+}
+
+#[test]
+fn grafana_httproute() {
+    check(
+        "krm/examples/grafana-httproute.yaml",
+        "grafana-httproute.yaml",
+    );
+}
+
+#[test]
+fn grafana_extra_rules_and_contact_points() {
+    check(
+        "krm/examples/grafana-alerting.yaml",
+        "grafana-alerting.yaml",
+    );
+}

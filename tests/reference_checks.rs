@@ -715,10 +715,22 @@ fn alloy_cr_spec() {
 #[test]
 fn free_form_list_is_public() {
     assert!(support::FREE_FORM_VALUES.contains(&("loki", "loki.storage.bucketNames")));
-    assert_eq!(
-        support::free_form_for("mimir-distributed"),
-        ["mimir.structuredConfig"]
-    );
+    let mimir = support::free_form_for("mimir-distributed");
+    assert_eq!(mimir[0], "mimir.structuredConfig");
+    // Every other entry is a key that is only commented out upstream: prove it is there.
+    let values = std::fs::read_to_string(
+        support::default_reference_path().join("charts/mimir-distributed/values.yaml"),
+    )
+    .unwrap_or_default();
+    if !values.is_empty() {
+        for path in &mimir[1..] {
+            let key = path.rsplit('.').next().expect("key");
+            assert!(
+                values.contains(&format!("# {key}:")),
+                "{path} is not in values.yaml even as a comment"
+            );
+        }
+    }
 }
 
 #[test]
@@ -741,4 +753,32 @@ fn missing_reference_dir_skips_outside_ci() {
 fn missing_reference_dir_panics_in_ci() {
     let missing = Path::new(env!("CARGO_MANIFEST_DIR")).join("../no-such-reference-dir");
     support::reference_dir_at(&missing, true);
+}
+
+#[test]
+fn core_kinds_are_checked_strictly_by_round_trip() {
+    let job = serde_json::json!({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": { "name": "j", "namespace": "n" },
+        "spec": { "backoffLimit": 2, "template": { "spec": { "restartPolicy": "Never",
+            "containers": [{ "name": "c", "image": "busybox:1.36", "securityContext": { "capabilities": { "drop": ["ALL"] } } }] } } }
+    });
+    assert_eq!(support::validate_core(&job), Some(Ok(())));
+    let mut typo = job.clone();
+    typo["spec"]["backofLimit"] = serde_json::json!(2);
+    let errors = support::validate_core(&typo)
+        .expect("known kind")
+        .expect_err("typo");
+    assert!(
+        errors.iter().any(|e| e.contains("/spec/backofLimit")),
+        "{errors:?}"
+    );
+    let mut wrong_type = job.clone();
+    wrong_type["spec"]["backoffLimit"] = serde_json::json!("two");
+    assert!(support::validate_core(&wrong_type)
+        .expect("known kind")
+        .is_err());
+    assert_eq!(
+        support::validate_core(&serde_json::json!({"apiVersion": "x/v1", "kind": "Y"})),
+        None
+    );
 }

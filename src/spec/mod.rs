@@ -308,7 +308,8 @@ pub struct GrafanaSpec {
     pub namespace: DnsLabel,
     /// Public hostname of Grafana (server root URL, TLS certificate). Required when enabled.
     pub hostname: Option<DnsSubdomain>,
-    /// Grafana image version the operator runs; the operator's default when unset.
+    /// Grafana version (image tag, or a full image reference) the operator runs; the
+    /// operator's default (pinned by the operator's chart version) when unset.
     pub version: Option<String>,
     pub resources: Resources,
     pub persistence: Persistence,
@@ -316,6 +317,11 @@ pub struct GrafanaSpec {
     pub tls: TlsSpec,
     pub oidc: Option<OidcSpec>,
     pub alerting: AlertingSpec,
+    /// Extra grafana.ini settings (section → key → value), merged over the generated ones.
+    /// Values may be YAML booleans or numbers; they are written as the strings Grafana reads.
+    pub config: BTreeMap<String, BTreeMap<String, values::IniValue>>,
+    /// Raw fields merged last into the `Grafana` CR's `spec` (the escape hatch).
+    pub values: ExtraValues,
 }
 
 impl Default for GrafanaSpec {
@@ -331,13 +337,15 @@ impl Default for GrafanaSpec {
             tls: TlsSpec::default(),
             oidc: None,
             alerting: AlertingSpec::default(),
+            config: BTreeMap::new(),
+            values: ExtraValues::default(),
         }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 pub enum ExposureType {
-    /// A Service of type LoadBalancer (the seed's mikrolb).
+    /// A Service of type LoadBalancer (the seed's mikrolb); Grafana serves TLS itself.
     #[default]
     LoadBalancer,
     /// An Ingress with the cert-manager cluster-issuer annotation.
@@ -346,19 +354,33 @@ pub enum ExposureType {
     HTTPRoute,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ExposureSpec {
     #[serde(rename = "type")]
     pub kind: ExposureType,
-    /// `spec.loadBalancerClass` of the Service (LoadBalancer).
-    pub load_balancer_class: Option<String>,
-    /// Annotations for the Service or Ingress (LB controller settings, ingress options).
-    pub annotations: BTreeMap<String, String>,
-    /// IngressClass name (Ingress).
+    /// `spec.loadBalancerClass` of the Service (LoadBalancer); `null` leaves it to the
+    /// cluster's default load-balancer implementation.
+    pub load_balancer_class: Option<values::QualifiedName>,
+    /// Annotations for the Service, Ingress or HTTPRoute (LB controller settings, ingress
+    /// options).
+    pub annotations: BTreeMap<values::QualifiedName, String>,
+    /// IngressClass name (Ingress only).
     pub ingress_class_name: Option<DnsSubdomain>,
-    /// The Gateway the HTTPRoute attaches to (HTTPRoute).
+    /// The Gateway the HTTPRoute attaches to (HTTPRoute only).
     pub gateway: Option<GatewayRef>,
+}
+
+impl Default for ExposureSpec {
+    fn default() -> Self {
+        ExposureSpec {
+            kind: ExposureType::LoadBalancer,
+            load_balancer_class: Some(values::QualifiedName::fixed("mikrolb")),
+            annotations: BTreeMap::new(),
+            ingress_class_name: None,
+            gateway: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -366,8 +388,9 @@ pub struct ExposureSpec {
 pub struct GatewayRef {
     pub name: DnsSubdomain,
     pub namespace: DnsLabel,
+    /// The Gateway listener to attach to (all listeners that allow the route when unset).
     #[serde(default)]
-    pub section_name: Option<String>,
+    pub section_name: Option<DnsSubdomain>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -387,18 +410,24 @@ impl Default for TlsSpec {
     }
 }
 
-/// Keycloak (or any OIDC provider) login through Grafana's `auth.generic_oauth`.
+/// Keycloak login through Grafana's `auth.generic_oauth` (the endpoint paths are Keycloak's).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OidcSpec {
-    /// Issuer URL, e.g. `https://idp.astaup.de/realms/main` (Keycloak realm).
-    pub issuer_url: HttpUrl,
+    /// Issuer URL: the Keycloak realm, e.g. `https://idp.astaup.de/realms/main`.
+    pub issuer_url: values::HttpsUrl,
     #[serde(default = "OidcSpec::default_client_id")]
     pub client_id: String,
     /// Secret holding the client secret; never a literal in the output.
     #[serde(default = "OidcSpec::default_client_secret")]
     pub client_secret: SecretKeyRef,
-    /// Token claim that lists the user's groups.
+    /// Name on the login button.
+    #[serde(default = "OidcSpec::default_display_name")]
+    pub display_name: String,
+    #[serde(default = "OidcSpec::default_scopes")]
+    pub scopes: Vec<String>,
+    /// Token claim (a JMESPath path such as `groups` or `realm_access.roles`) that lists the
+    /// user's groups or roles.
     #[serde(default = "OidcSpec::default_groups_claim")]
     pub groups_claim: String,
     /// Members of this group become Grafana admins.
@@ -419,6 +448,14 @@ impl OidcSpec {
     fn default_client_secret() -> SecretKeyRef {
         SecretKeyRef::fixed("grafana-oidc", "client-secret")
     }
+    fn default_display_name() -> String {
+        "Keycloak".into()
+    }
+    fn default_scopes() -> Vec<String> {
+        ["openid", "email", "profile", "offline_access", "roles"]
+            .map(String::from)
+            .to_vec()
+    }
     fn default_groups_claim() -> String {
         "groups".into()
     }
@@ -438,13 +475,19 @@ pub enum GrafanaRole {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlertingSpec {
-    /// The stack's own alert rules (targets down, ingestion failing, disks filling).
+    /// The stack's own alert rules (targets down, ingestion failing, collectors silent, disks
+    /// filling).
     pub default_rules: bool,
     pub slack: SlackSpec,
-    /// Extra `GrafanaAlertRuleGroup` specs, passed through.
-    pub rule_groups: Vec<serde_yaml_ng::Value>,
-    /// Extra `GrafanaContactPoint` receivers, passed through.
-    pub contact_points: Vec<serde_yaml_ng::Value>,
+    /// Notification grouping of the policy's root route.
+    pub group_by: Vec<values::LabelName>,
+    pub group_wait: values::AlertDuration,
+    pub group_interval: values::AlertDuration,
+    pub repeat_interval: values::AlertDuration,
+    /// Extra rule groups, each a `GrafanaAlertRuleGroup`.
+    pub rule_groups: Vec<RuleGroupSpec>,
+    /// Extra contact points, each a `GrafanaContactPoint`, routed to by label matchers.
+    pub contact_points: Vec<ContactPointSpec>,
 }
 
 impl Default for AlertingSpec {
@@ -452,6 +495,13 @@ impl Default for AlertingSpec {
         AlertingSpec {
             default_rules: true,
             slack: SlackSpec::default(),
+            group_by: vec![
+                values::LabelName::parse("grafana_folder").expect("valid label name"),
+                values::LabelName::parse("alertname").expect("valid label name"),
+            ],
+            group_wait: values::AlertDuration::fixed("30s"),
+            group_interval: values::AlertDuration::fixed("5m"),
+            repeat_interval: values::AlertDuration::fixed("4h"),
             rule_groups: Vec::new(),
             contact_points: Vec::new(),
         }
@@ -462,7 +512,7 @@ impl Default for AlertingSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct SlackSpec {
     pub enabled: bool,
-    pub channel: String,
+    pub channel: values::SlackChannel,
     /// Secret key holding the Slack incoming-webhook URL.
     pub webhook_secret: SecretKeyRef,
 }
@@ -471,10 +521,168 @@ impl Default for SlackSpec {
     fn default() -> Self {
         SlackSpec {
             enabled: true,
-            channel: "#it-alerts".into(),
+            channel: values::SlackChannel::fixed("#it-alerts"),
             webhook_secret: SecretKeyRef::fixed("grafana-slack-webhook", "url"),
         }
     }
+}
+
+impl SlackSpec {
+    /// Name of the Slack contact point (what notification routes refer to).
+    pub const CONTACT_POINT: &'static str = "slack";
+}
+
+impl AlertingSpec {
+    /// Prefix of the default rule groups' names and the default rules' uids; users' groups
+    /// and rules may not use it.
+    pub const RESERVED_PREFIX: &'static str = "stack-";
+}
+
+/// A user rule group: one `GrafanaAlertRuleGroup`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuleGroupSpec {
+    /// Object and group name.
+    pub name: DnsLabel,
+    /// Evaluation interval.
+    #[serde(default = "RuleGroupSpec::default_interval")]
+    pub interval: values::AlertDuration,
+    /// Grafana folder (uid and title); the stack's folder when unset.
+    #[serde(default)]
+    pub folder: Option<DnsLabel>,
+    pub rules: Vec<AlertRuleSpec>,
+}
+
+impl RuleGroupSpec {
+    fn default_interval() -> values::AlertDuration {
+        values::AlertDuration::fixed("1m")
+    }
+}
+
+/// One alert rule: a query whose per-series value is compared with a threshold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlertRuleSpec {
+    /// Stable rule uid (letters, digits, `-`, `_`; at most 40).
+    pub uid: values::GrafanaUid,
+    pub title: String,
+    #[serde(default)]
+    pub datasource: RuleDatasource,
+    /// PromQL (mimir) or LogQL metric query (loki), evaluated as an instant query.
+    pub expr: values::QueryExpr,
+    /// Fires for series whose value is above this; exactly one of `above` / `below`
+    /// (`above: 0` when neither is set).
+    #[serde(default)]
+    pub above: Option<f64>,
+    #[serde(default)]
+    pub below: Option<f64>,
+    /// How long the condition must hold before the alert fires.
+    #[serde(rename = "for", default = "AlertRuleSpec::default_for")]
+    pub for_duration: values::AlertDuration,
+    #[serde(default)]
+    pub severity: Severity,
+    /// The `summary` annotation (defaults to the title).
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<values::LabelName, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<values::LabelName, String>,
+    /// State when the query returns nothing (`OK`: a filtering query found no problem).
+    #[serde(default)]
+    pub no_data_state: NoDataState,
+}
+
+impl AlertRuleSpec {
+    fn default_for() -> values::AlertDuration {
+        values::AlertDuration::fixed("5m")
+    }
+}
+
+/// The datasource a rule queries (by its stable uid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleDatasource {
+    #[default]
+    Mimir,
+    Loki,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    #[default]
+    Warning,
+    Info,
+}
+
+/// Grafana's `noDataState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum NoDataState {
+    #[default]
+    OK,
+    NoData,
+    Alerting,
+    KeepLast,
+}
+
+/// A user contact point: one `GrafanaContactPoint`, plus a route to it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContactPointSpec {
+    /// Object and contact point name (what routes refer to).
+    pub name: DnsLabel,
+    pub receivers: Vec<ReceiverSpec>,
+    /// Alerts matching all of these go to this contact point (a child route of the policy);
+    /// with none, only rules that name it in their notification settings reach it.
+    #[serde(default)]
+    pub matchers: Vec<MatcherSpec>,
+    /// Keep matching the following routes after this one.
+    #[serde(default, rename = "continue")]
+    pub continue_matching: bool,
+}
+
+/// One Grafana receiver (integration).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReceiverSpec {
+    /// Integration type (`slack`, `email`, `webhook`, `pagerduty`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Non-secret settings, passed through.
+    #[serde(default)]
+    pub settings: serde_yaml_ng::Mapping,
+    /// Secret settings: setting path → Secret key (the operator's `valuesFrom`).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretKeyRef>,
+    #[serde(default)]
+    pub disable_resolve_message: bool,
+}
+
+/// One label matcher of a notification route.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MatcherSpec {
+    pub label: values::LabelName,
+    #[serde(default)]
+    pub op: MatchOp,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum MatchOp {
+    #[default]
+    #[serde(rename = "=")]
+    Equal,
+    #[serde(rename = "!=")]
+    NotEqual,
+    #[serde(rename = "=~")]
+    Regex,
+    #[serde(rename = "!~")]
+    NotRegex,
 }
 
 /// Which COSI API the cluster's driver speaks (it decides the credentials Secret's format).
@@ -495,7 +703,9 @@ pub struct StorageSpec {
     pub bucket_class: DnsSubdomain,
     pub bucket_access_class: DnsSubdomain,
     pub cosi_api_version: CosiApiVersion,
-    /// Image of the credentials setup Job (kubectl, jq, sh), pinned.
+    /// Region written to the S3 Secret when the COSI driver publishes none (Garage's default).
+    pub fallback_region: DnsLabel,
+    /// Image of the credentials setup Job (kubectl, jq, sh), pinned by tag or digest.
     pub setup_image: Option<Image>,
 }
 
@@ -505,6 +715,7 @@ impl Default for StorageSpec {
             bucket_class: DnsSubdomain::fixed("garage-ssd"),
             bucket_access_class: DnsSubdomain::fixed("garage-ssd"),
             cosi_api_version: CosiApiVersion::V1alpha1,
+            fallback_region: DnsLabel::fixed("garage"),
             setup_image: None,
         }
     }
@@ -610,24 +821,131 @@ impl Default for AlloySpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// The derived defaults are the intended ones: the collector follows Loki, every namespace is
+/// collected, no rules are added.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloyLogsSpec {
-    pub enabled: bool,
+    /// The `alloy-logs` DaemonSet. Unset: on exactly when Loki is on (there is nowhere else to
+    /// send logs); `true` while `loki.enabled` is `false` is an error.
+    pub enabled: Option<bool>,
     /// Namespaces whose pod logs are not collected.
     pub exclude_namespaces: Vec<DnsLabel>,
+    /// Relabel rules run on every discovered container after the built-in ones (the
+    /// `namespace`, `pod`, `container`, `app`, `job` labels): drop pods, add or rewrite labels.
+    pub relabel_rules: Vec<RelabelRule>,
     pub resources: Resources,
     /// Extra values for the `Alloy` CR's spec (the Alloy chart's values), merged last.
     pub values: ExtraValues,
 }
 
-impl Default for AlloyLogsSpec {
-    fn default() -> Self {
-        AlloyLogsSpec {
-            enabled: true,
-            exclude_namespaces: Vec::new(),
-            resources: Resources::default(),
-            values: ExtraValues::default(),
+impl AlloyLogsSpec {
+    /// Whether the logs collector runs, given whether Loki does.
+    pub fn runs(&self, loki_enabled: bool) -> bool {
+        self.enabled.unwrap_or(loki_enabled)
+    }
+}
+
+/// One Prometheus-style relabel rule (an Alloy `rule` / `write_relabel_config` block). Fields and
+/// defaults as in Alloy: action `replace`, separator `;`, regex `(.*)`, replacement `$1`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RelabelRule {
+    #[serde(default)]
+    pub action: RelabelAction,
+    #[serde(default)]
+    pub source_labels: Vec<values::LabelName>,
+    #[serde(default)]
+    pub separator: Option<String>,
+    /// An RE2 expression (anchored at both ends by Alloy).
+    #[serde(default)]
+    pub regex: Option<values::RelabelRegex>,
+    /// Required by `hashmod`.
+    #[serde(default)]
+    pub modulus: Option<u64>,
+    /// Required by `replace`, `hashmod`, `lowercase`, `uppercase`, `keepequal`, `dropequal`.
+    #[serde(default)]
+    pub target_label: Option<values::TargetLabel>,
+    #[serde(default)]
+    pub replacement: Option<String>,
+}
+
+/// The relabel actions Alloy accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RelabelAction {
+    #[default]
+    Replace,
+    Keep,
+    Drop,
+    Hashmod,
+    Labelmap,
+    Labeldrop,
+    Labelkeep,
+    Lowercase,
+    Uppercase,
+    Keepequal,
+    Dropequal,
+}
+
+impl RelabelAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelabelAction::Replace => "replace",
+            RelabelAction::Keep => "keep",
+            RelabelAction::Drop => "drop",
+            RelabelAction::Hashmod => "hashmod",
+            RelabelAction::Labelmap => "labelmap",
+            RelabelAction::Labeldrop => "labeldrop",
+            RelabelAction::Labelkeep => "labelkeep",
+            RelabelAction::Lowercase => "lowercase",
+            RelabelAction::Uppercase => "uppercase",
+            RelabelAction::Keepequal => "keepequal",
+            RelabelAction::Dropequal => "dropequal",
+        }
+    }
+}
+
+/// A static scrape job of the metrics collector, for targets no ServiceMonitor or PodMonitor
+/// can describe (hosts outside the cluster, a router, a NAS).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExtraScrape {
+    /// The `job` label of the scraped series; unique among `extraScrapes`.
+    pub name: DnsLabel,
+    /// `host:port` of each target.
+    pub targets: Vec<values::ScrapeTarget>,
+    #[serde(default = "ExtraScrape::default_metrics_path")]
+    pub metrics_path: values::UrlPath,
+    #[serde(default)]
+    pub scheme: ScrapeScheme,
+    /// Overrides `scrapeInterval` for this job.
+    #[serde(default)]
+    pub interval: Option<FluxDuration>,
+    /// Labels added to every series of these targets.
+    #[serde(default)]
+    pub labels: BTreeMap<values::LabelName, String>,
+}
+
+impl ExtraScrape {
+    fn default_metrics_path() -> values::UrlPath {
+        values::UrlPath::fixed("/metrics")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ScrapeScheme {
+    #[default]
+    Http,
+    Https,
+}
+
+impl ScrapeScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScrapeScheme::Http => "http",
+            ScrapeScheme::Https => "https",
         }
     }
 }
@@ -635,23 +953,44 @@ impl Default for AlloyLogsSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloyMetricsSpec {
-    pub enabled: bool,
+    /// The `alloy-metrics` StatefulSet. Unset: on exactly when Mimir is on; `true` while
+    /// `mimir.enabled` is `false` is an error.
+    pub enabled: Option<bool>,
     /// Clustered StatefulSet replicas sharing the scrape targets.
     pub replicas: u32,
+    /// Scrape interval of targets whose monitor sets none, of the kubelet, cAdvisor and the
+    /// extra scrapes.
     pub scrape_interval: FluxDuration,
-    /// Also scrape the kubelet and cAdvisor on every node.
+    /// Scrape the kubelet on every node (job `kubelet`).
     pub scrape_kubelet: bool,
+    /// Scrape cAdvisor (container CPU, memory, network) on every node (job `cadvisor`).
+    pub scrape_cadvisor: bool,
+    /// Static scrape jobs, besides every PodMonitor and ServiceMonitor in the cluster.
+    pub extra_scrapes: Vec<ExtraScrape>,
+    /// Relabel rules run on every series before it is written to Mimir (drop expensive
+    /// metrics, rename labels).
+    pub write_relabel_rules: Vec<RelabelRule>,
     pub resources: Resources,
     pub values: ExtraValues,
+}
+
+impl AlloyMetricsSpec {
+    /// Whether the metrics collector runs, given whether Mimir does.
+    pub fn runs(&self, mimir_enabled: bool) -> bool {
+        self.enabled.unwrap_or(mimir_enabled)
+    }
 }
 
 impl Default for AlloyMetricsSpec {
     fn default() -> Self {
         AlloyMetricsSpec {
-            enabled: true,
+            enabled: None,
             replicas: 2,
             scrape_interval: FluxDuration::fixed("60s"),
             scrape_kubelet: true,
+            scrape_cadvisor: true,
+            extra_scrapes: Vec::new(),
+            write_relabel_rules: Vec::new(),
             resources: Resources::default(),
             values: ExtraValues::default(),
         }

@@ -151,31 +151,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Rules that span fields: required-when-enabled values and namespace collisions.
 fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
     let mut errors = Vec::new();
-    let grafana = &spec.grafana;
-    if grafana.enabled && grafana.hostname.is_none() {
-        errors.push(SpecError::new(
-            "spec.grafana.hostname",
-            "required when Grafana is enabled: its public hostname (e.g. grafana.example.com)",
-        ));
-    }
-    if grafana.enabled
-        && grafana.exposure.kind == super::ExposureType::HTTPRoute
-        && grafana.exposure.gateway.is_none()
-    {
-        errors.push(SpecError::new(
-            "spec.grafana.exposure.gateway",
-            "required when exposure.type is HTTPRoute: the Gateway to attach to ({name, namespace})",
-        ));
-    }
-    if grafana.enabled
-        && grafana.alerting.slack.enabled
-        && grafana.alerting.slack.channel.trim().is_empty()
-    {
-        errors.push(SpecError::new(
-            "spec.grafana.alerting.slack.channel",
-            "must not be empty (e.g. \"#it-alerts\")",
-        ));
-    }
+    check_grafana(spec, &mut errors);
     for (path, enabled, replicas) in [
         ("spec.loki.replicas", spec.loki.enabled, spec.loki.replicas),
         (
@@ -185,7 +161,7 @@ fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
         ),
         (
             "spec.alloy.metrics.replicas",
-            spec.alloy.enabled && spec.alloy.metrics.enabled,
+            spec.alloy.enabled && spec.alloy.metrics.runs(spec.mimir.enabled),
             spec.alloy.metrics.replicas,
         ),
     ] {
@@ -196,6 +172,8 @@ fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
             ));
         }
     }
+
+    check_collectors(spec, &mut errors);
 
     // Each component owns its namespace; the control-plane namespace holds Flux objects only.
     let mut taken: Vec<(&str, String)> = Vec::new();
@@ -218,6 +196,519 @@ fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
         }
     }
     errors
+}
+
+/// The Alloy collectors: a collector switched on explicitly needs its backend, and relabel
+/// rules and extra scrapes follow Alloy's own rules (checked here so the error names the field
+/// instead of surfacing as a config-reload failure in the Alloy pod).
+fn check_collectors(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
+    let alloy = &spec.alloy;
+    if !alloy.enabled {
+        return;
+    }
+    if alloy.logs.enabled == Some(true) && !spec.loki.enabled {
+        errors.push(SpecError::new(
+            "spec.alloy.logs.enabled",
+            "the logs collector is switched on but Loki is off (spec.loki.enabled: false), so it has nowhere to send logs: remove this field (the collector follows Loki) or switch Loki on",
+        ));
+    }
+    if alloy.metrics.enabled == Some(true) && !spec.mimir.enabled {
+        errors.push(SpecError::new(
+            "spec.alloy.metrics.enabled",
+            "the metrics collector is switched on but Mimir is off (spec.mimir.enabled: false), so it has nowhere to send metrics: remove this field (the collector follows Mimir) or switch Mimir on",
+        ));
+    }
+    if alloy.logs.runs(spec.loki.enabled) {
+        check_relabel_rules(
+            "spec.alloy.logs.relabelRules",
+            &alloy.logs.relabel_rules,
+            errors,
+        );
+    }
+    let metrics = &alloy.metrics;
+    if metrics.runs(spec.mimir.enabled) {
+        check_relabel_rules(
+            "spec.alloy.metrics.writeRelabelRules",
+            &metrics.write_relabel_rules,
+            errors,
+        );
+        for (i, scrape) in metrics.extra_scrapes.iter().enumerate() {
+            let path = format!("spec.alloy.metrics.extraScrapes[{i}]");
+            if metrics.extra_scrapes[..i]
+                .iter()
+                .any(|other| other.name == scrape.name)
+            {
+                errors.push(SpecError::new(
+                    format!("{path}.name"),
+                    format!(
+                        "{:?} is used by an earlier extra scrape: names must be unique (each is a job)",
+                        scrape.name.as_str()
+                    ),
+                ));
+            }
+            if scrape.targets.is_empty() {
+                errors.push(SpecError::new(
+                    format!("{path}.targets"),
+                    "needs at least one host:port target",
+                ));
+            }
+            for name in scrape.labels.keys() {
+                if name.as_str().starts_with("__") {
+                    errors.push(SpecError::new(
+                        format!("{path}.labels"),
+                        format!(
+                            "{:?}: label names starting with \"__\" are reserved (the target's address is __address__)",
+                            name.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Alloy's validation of a relabel rule (`internal/component/common/relabel`), field by field.
+fn check_relabel_rules(path: &str, rules: &[super::RelabelRule], errors: &mut Vec<SpecError>) {
+    use super::RelabelAction as A;
+    for (i, rule) in rules.iter().enumerate() {
+        let at = |field: &str| format!("{path}[{i}].{field}");
+        let action = rule.action.as_str();
+        let needs_target = matches!(
+            rule.action,
+            A::Replace | A::Hashmod | A::Lowercase | A::Uppercase | A::Keepequal | A::Dropequal
+        );
+        if needs_target && rule.target_label.is_none() {
+            errors.push(SpecError::new(
+                at("targetLabel"),
+                format!("required for action {action}"),
+            ));
+        }
+        if rule.action == A::Hashmod {
+            if rule.modulus.unwrap_or(0) == 0 {
+                errors.push(SpecError::new(
+                    at("modulus"),
+                    "required for action hashmod, and above zero",
+                ));
+            }
+            if let Some(target) = &rule.target_label {
+                if super::values::LabelName::parse(target.as_str()).is_err() {
+                    errors.push(SpecError::new(
+                        at("targetLabel"),
+                        format!(
+                            "{:?}: action hashmod needs a plain label name (no $ references)",
+                            target.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+        if rule.action == A::Labelmap {
+            if let Some(replacement) = &rule.replacement {
+                if let Err(message) = super::values::TargetLabel::parse(replacement) {
+                    errors.push(SpecError::new(at("replacement"), message));
+                }
+            }
+        }
+        let separator_set = rule.separator.as_deref().is_some_and(|s| s != ";");
+        let replacement_set = rule.replacement.as_deref().is_some_and(|r| r != "$1");
+        let regex_set = rule.regex.as_ref().is_some_and(|r| r.as_str() != "(.*)");
+        // (field, whether the rule sets it) for the actions that take only some fields.
+        let only: Option<(&str, Vec<(&str, bool)>)> = match rule.action {
+            A::Labeldrop | A::Labelkeep => Some((
+                "only regex",
+                vec![
+                    ("sourceLabels", !rule.source_labels.is_empty()),
+                    ("targetLabel", rule.target_label.is_some()),
+                    ("modulus", rule.modulus.is_some()),
+                    ("separator", separator_set),
+                    ("replacement", replacement_set),
+                ],
+            )),
+            A::Keepequal | A::Dropequal => Some((
+                "only sourceLabels and targetLabel",
+                vec![
+                    ("regex", regex_set),
+                    ("modulus", rule.modulus.is_some()),
+                    ("separator", separator_set),
+                    ("replacement", replacement_set),
+                ],
+            )),
+            A::Lowercase | A::Uppercase => {
+                Some(("no replacement", vec![("replacement", replacement_set)]))
+            }
+            _ => None,
+        };
+        if let Some((allowed, fields)) = only {
+            for (field, set) in fields {
+                if set {
+                    errors.push(SpecError::new(
+                        at(field),
+                        format!("action {action} takes {allowed}: remove {field}"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Grafana's cross-field rules: required-when values, settings that only fit one exposure
+/// type, OIDC role mapping, grafana.ini keys, and the users' rule groups and contact points
+/// (no secret literals, unique names and uids).
+fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
+    use super::{AlertingSpec, ExposureType, RuleDatasource, SlackSpec};
+    const RESERVED_PREFIX: &str = AlertingSpec::RESERVED_PREFIX;
+    const SLACK_RECEIVER: &str = SlackSpec::CONTACT_POINT;
+    let grafana = &spec.grafana;
+    if !grafana.enabled {
+        return;
+    }
+    let mut error = |path: String, message: String| errors.push(SpecError::new(path, message));
+    if grafana.hostname.is_none() {
+        error(
+            "spec.grafana.hostname".into(),
+            "required when Grafana is enabled: its public hostname (e.g. grafana.example.com)"
+                .into(),
+        );
+    }
+    let exposure = &grafana.exposure;
+    if exposure.kind == ExposureType::HTTPRoute && exposure.gateway.is_none() {
+        error(
+            "spec.grafana.exposure.gateway".into(),
+            "required when exposure.type is HTTPRoute: the Gateway to attach to ({name, namespace})"
+                .into(),
+        );
+    }
+    if exposure.kind != ExposureType::HTTPRoute && exposure.gateway.is_some() {
+        error(
+            "spec.grafana.exposure.gateway".into(),
+            "only used with exposure.type HTTPRoute (set the type, or remove the gateway)".into(),
+        );
+    }
+    if exposure.kind != ExposureType::Ingress && exposure.ingress_class_name.is_some() {
+        error(
+            "spec.grafana.exposure.ingressClassName".into(),
+            "only used with exposure.type Ingress (set the type, or remove the class)".into(),
+        );
+    }
+    if let Some(version) = &grafana.version {
+        if version.is_empty()
+            || version.chars().any(char::is_whitespace)
+            || version == "latest"
+            || version.ends_with(":latest")
+        {
+            error(
+                "spec.grafana.version".into(),
+                format!("{version:?} is not a pinned Grafana version (e.g. \"12.1.1\" or a full image reference with a tag)"),
+            );
+        }
+    }
+
+    if let Some(oidc) = &grafana.oidc {
+        if oidc.client_id.is_empty() || oidc.client_id.chars().any(char::is_whitespace) {
+            error(
+                "spec.grafana.oidc.clientId".into(),
+                "must be a client id without spaces (e.g. \"grafana\")".into(),
+            );
+        }
+        if oidc.display_name.trim().is_empty() {
+            error(
+                "spec.grafana.oidc.displayName".into(),
+                "must not be empty".into(),
+            );
+        }
+        if !oidc.scopes.iter().any(|s| s == "openid") {
+            error(
+                "spec.grafana.oidc.scopes".into(),
+                "must include \"openid\" (e.g. [openid, email, profile, offline_access, roles])"
+                    .into(),
+            );
+        }
+        for (i, scope) in oidc.scopes.iter().enumerate() {
+            if scope.is_empty() || scope.chars().any(char::is_whitespace) {
+                error(
+                    format!("spec.grafana.oidc.scopes[{i}]"),
+                    format!("{scope:?} is not a scope name (one word per list item)"),
+                );
+            }
+        }
+        let identifier = |part: &str| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !oidc.groups_claim.split('.').all(identifier) {
+            error(
+                "spec.grafana.oidc.groupsClaim".into(),
+                format!(
+                    "{:?} is not a claim path (names of letters, digits and '_' joined by '.', e.g. \"groups\" or \"realm_access.roles\")",
+                    oidc.groups_claim
+                ),
+            );
+        }
+        let groups = [
+            ("adminGroup", Some(&oidc.admin_group)),
+            ("editorGroup", oidc.editor_group.as_ref()),
+        ];
+        for (field, group) in groups {
+            if let Some(group) = group {
+                if group.is_empty() || group.contains(['\'', '\\']) {
+                    error(
+                        format!("spec.grafana.oidc.{field}"),
+                        format!("{group:?} must be a non-empty group name without quotes or backslashes"),
+                    );
+                }
+            }
+        }
+    }
+
+    for (section, settings) in &grafana.config {
+        let name_ok = |name: &str| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+        };
+        if !name_ok(section) {
+            error(
+                format!("spec.grafana.config.{section}"),
+                "is not a grafana.ini section name (letters, digits, '_', '.', '-')".into(),
+            );
+        }
+        for (key, value) in settings {
+            let path = format!("spec.grafana.config.{section}.{key}");
+            if !name_ok(key) {
+                error(
+                    path.clone(),
+                    "is not a grafana.ini key (letters, digits, '_', '.', '-')".into(),
+                );
+            }
+            let value = value.as_str();
+            if value.contains(['\n', '\r']) {
+                error(path.clone(), "a grafana.ini value is one line".into());
+            }
+            let from_env_or_file = value.starts_with("$__env{") || value.starts_with("$__file{");
+            let flag = matches!(value, "" | "true" | "false");
+            if is_secret_ini_key(key) && !flag && !from_env_or_file {
+                error(
+                    path,
+                    "looks like a secret: never write it literally; use \"$__env{VAR}\" with the variable set from a Secret (grafana.values.deployment), or \"$__file{/path}\"".into(),
+                );
+            }
+        }
+    }
+
+    let alerting = &grafana.alerting;
+    if alerting.repeat_interval.seconds() < alerting.group_interval.seconds() {
+        error(
+            "spec.grafana.alerting.repeatInterval".into(),
+            "must not be shorter than groupInterval (notifications are sent per group interval)"
+                .into(),
+        );
+    }
+    let mut group_names = Vec::new();
+    let mut uids = Vec::new();
+    for (g, group) in alerting.rule_groups.iter().enumerate() {
+        let path = format!("spec.grafana.alerting.ruleGroups[{g}]");
+        let name = group.name.as_str();
+        if name.starts_with(RESERVED_PREFIX) {
+            error(
+                format!("{path}.name"),
+                format!("names starting with {RESERVED_PREFIX:?} are reserved for the stack's default rule groups"),
+            );
+        }
+        if group_names.contains(&name) {
+            error(
+                format!("{path}.name"),
+                format!("rule group {name:?} is defined twice"),
+            );
+        }
+        group_names.push(name);
+        if group.interval.seconds() == 0 {
+            error(
+                format!("{path}.interval"),
+                "must be above zero (e.g. \"1m\")".into(),
+            );
+        }
+        if group.rules.is_empty() {
+            error(
+                format!("{path}.rules"),
+                "a rule group needs at least one rule".into(),
+            );
+        }
+        for (r, rule) in group.rules.iter().enumerate() {
+            let path = format!("{path}.rules[{r}]");
+            let uid = rule.uid.as_str();
+            if uid.starts_with(RESERVED_PREFIX) {
+                error(
+                    format!("{path}.uid"),
+                    format!("uids starting with {RESERVED_PREFIX:?} are reserved for the stack's default rules"),
+                );
+            }
+            if uids.contains(&uid) {
+                error(
+                    format!("{path}.uid"),
+                    format!("rule uid {uid:?} is used twice"),
+                );
+            }
+            uids.push(uid);
+            if rule.title.trim().is_empty() || rule.title.len() > 190 {
+                error(
+                    format!("{path}.title"),
+                    "must be 1 to 190 characters".into(),
+                );
+            }
+            match (rule.above, rule.below) {
+                (Some(_), Some(_)) => error(
+                    format!("{path}.below"),
+                    "set either `above` or `below`, not both".into(),
+                ),
+                (Some(t), None) | (None, Some(t)) if !t.is_finite() => error(
+                    format!(
+                        "{path}.{}",
+                        if rule.above.is_some() {
+                            "above"
+                        } else {
+                            "below"
+                        }
+                    ),
+                    "must be a finite number".into(),
+                ),
+                _ => {}
+            }
+            let (enabled, component) = match rule.datasource {
+                RuleDatasource::Mimir => (spec.mimir.enabled, "mimir"),
+                RuleDatasource::Loki => (spec.loki.enabled, "loki"),
+            };
+            if !enabled {
+                error(
+                    format!("{path}.datasource"),
+                    format!("queries {component}, which is switched off"),
+                );
+            }
+            if rule.labels.keys().any(|k| k.as_str() == "severity") {
+                error(
+                    format!("{path}.labels.severity"),
+                    "set the rule's `severity` field instead".into(),
+                );
+            }
+        }
+    }
+
+    let mut receiver_names: Vec<&str> = Vec::new();
+    if alerting.slack.enabled {
+        receiver_names.push(SLACK_RECEIVER);
+    }
+    for (c, point) in alerting.contact_points.iter().enumerate() {
+        let path = format!("spec.grafana.alerting.contactPoints[{c}]");
+        let name = point.name.as_str();
+        if receiver_names.contains(&name) {
+            error(
+                format!("{path}.name"),
+                format!("contact point {name:?} already exists (the Slack contact point is named {SLACK_RECEIVER:?})"),
+            );
+        }
+        receiver_names.push(name);
+        if point.receivers.is_empty() {
+            error(
+                format!("{path}.receivers"),
+                "a contact point needs at least one receiver".into(),
+            );
+        }
+        for (r, receiver) in point.receivers.iter().enumerate() {
+            let path = format!("{path}.receivers[{r}]");
+            let kind_ok = !receiver.kind.is_empty()
+                && receiver
+                    .kind
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !kind_ok {
+                error(
+                    format!("{path}.type"),
+                    format!("{:?} is not a Grafana integration type (e.g. slack, email, webhook, pagerduty)", receiver.kind),
+                );
+            }
+            for secret_path in secret_settings(&receiver.settings, "") {
+                error(
+                    format!("{path}.settings.{secret_path}"),
+                    "looks like a secret (URL, token, key or password): never write it literally; move it to `secrets` ({setting: {name, key}}), which reads it from a Secret".into(),
+                );
+            }
+            for target in receiver.secrets.keys() {
+                let target_ok = !target.is_empty()
+                    && target
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+                if !target_ok {
+                    error(
+                        format!("{path}.secrets.{target}"),
+                        "is not a setting path (e.g. url, token, authorization_credentials)".into(),
+                    );
+                }
+                if receiver.settings.contains_key(target.as_str()) {
+                    error(
+                        format!("{path}.settings.{target}"),
+                        "is also set from `secrets`: keep only one".into(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// grafana.ini keys whose value is a credential.
+fn is_secret_ini_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "secret_key",
+        "api_key",
+        "private_key",
+        "_token",
+    ]
+    .iter()
+    .any(|suffix| key.ends_with(suffix))
+        || key == "token"
+}
+
+/// Paths of receiver settings that hold credentials: URLs (webhooks embed their token), tokens,
+/// keys, passwords and secrets. Icon, image and avatar URLs are public.
+fn secret_settings(settings: &serde_yaml_ng::Mapping, prefix: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (key, value) in settings {
+        let Some(key) = key.as_str() else { continue };
+        let path = if prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        let norm: String = key
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let public = ["iconurl", "imageurl", "avatarurl"]
+            .iter()
+            .any(|p| norm.ends_with(p));
+        let secret = !public
+            && (norm.ends_with("url")
+                || norm.ends_with("token")
+                || norm.ends_with("password")
+                || norm.ends_with("secret")
+                || norm.ends_with("key")
+                || norm.ends_with("credentials"));
+        let holds_value =
+            !matches!(value, Value::Null) && value.as_str().is_none_or(|text| !text.is_empty());
+        if secret && holds_value && !matches!(value, Value::Mapping(_)) {
+            found.push(path.clone());
+        }
+        if let Value::Mapping(inner) = value {
+            found.extend(secret_settings(inner, &path));
+        }
+    }
+    found
 }
 
 /// (field name, enabled, namespace) of every component that lands in a namespace of its own.
@@ -282,7 +773,10 @@ mod tests {
             "ssd-replicated-retain"
         );
         assert_eq!(stack.spec.loki.storage.bucket_class.as_str(), "garage-ssd");
-        assert_eq!(stack.spec.grafana.alerting.slack.channel, "#it-alerts");
+        assert_eq!(
+            stack.spec.grafana.alerting.slack.channel.as_str(),
+            "#it-alerts"
+        );
         assert_eq!(
             stack.spec.grafana_operator.namespace.as_str(),
             "grafana-operator"
@@ -412,5 +906,84 @@ mod tests {
             Some("storageClass")
         );
         assert_eq!(nearest("zzz", &["retention"]), None);
+    }
+
+    /// Grafana's field and cross-field validation: each case names its field and says why.
+    #[test]
+    fn grafana_checks() {
+        let g = "spec:\n  grafana:\n    hostname: g.example.com\n";
+        let cases: &[(&str, &str, &str)] = &[
+            ("spec:\n  grafana:\n    hostname: grafana_example\n", "spec.grafana.hostname", "DNS-1123 subdomain"),
+            ("    oidc:\n      issuerUrl: http://idp.example.com/realms/a\n", "spec.grafana.oidc.issuerUrl", "https://"),
+            ("    oidc:\n      issuerUrl: https://idp.example.com/realms/a\n      clientSecret: {name: s}\n", "spec.grafana.oidc.clientSecret", "missing field `key`"),
+            ("    oidc:\n      issuerUrl: https://idp.example.com/realms/a\n      clientSecret: {key: k}\n", "spec.grafana.oidc.clientSecret", "missing field `name`"),
+            ("    oidc:\n      issuerUrl: https://idp.example.com/realms/a\n      adminGroup: \"it's\"\n", "spec.grafana.oidc.adminGroup", "quotes"),
+            ("    oidc:\n      issuerUrl: https://idp.example.com/realms/a\n      groupsClaim: realm-access.roles\n", "spec.grafana.oidc.groupsClaim", "claim path"),
+            ("    oidc:\n      issuerUrl: https://idp.example.com/realms/a\n      scopes: [email]\n", "spec.grafana.oidc.scopes", "openid"),
+            ("    alerting:\n      slack:\n        channel: it-alerts\n", "spec.grafana.alerting.slack.channel", "'#'"),
+            ("    alerting:\n      slack:\n        webhookSecret: {name: hook}\n", "spec.grafana.alerting.slack.webhookSecret", "missing field `key`"),
+            ("    alerting:\n      slack:\n        webhookSecret: {name: Hook, key: url}\n", "spec.grafana.alerting.slack.webhookSecret.name", "DNS-1123"),
+            ("    exposure:\n      type: HTTPRoute\n", "spec.grafana.exposure.gateway", "required"),
+            ("    exposure:\n      gateway: {name: gw, namespace: infra}\n", "spec.grafana.exposure.gateway", "only used with exposure.type HTTPRoute"),
+            ("    exposure:\n      ingressClassName: nginx\n", "spec.grafana.exposure.ingressClassName", "only used with exposure.type Ingress"),
+            ("    exposure:\n      type: Route\n", "spec.grafana.exposure.type", "unknown value `Route`"),
+            ("    exposure:\n      annotations: {\"bad key\": x}\n", "spec.grafana.exposure.annotations.bad key", "qualified name"),
+            ("    version: latest\n", "spec.grafana.version", "pinned"),
+            ("    config:\n      auth.generic_oauth:\n        client_secret: hunter2\n", "spec.grafana.config.auth.generic_oauth.client_secret", "secret"),
+            ("    config:\n      security:\n        admin_password: hunter2\n", "spec.grafana.config.security.admin_password", "secret"),
+            ("    config:\n      \"bad section\":\n        a: b\n", "spec.grafana.config.bad section", "section"),
+            ("    alerting:\n      repeatInterval: 1m\n", "spec.grafana.alerting.repeatInterval", "groupInterval"),
+            ("    alerting:\n      groupWait: 1.5m\n", "spec.grafana.alerting.groupWait", "alerting duration"),
+            ("    alerting:\n      ruleGroups:\n        - name: stack-mine\n          rules: [{uid: a, title: A, expr: up}]\n", "spec.grafana.alerting.ruleGroups[0].name", "reserved"),
+            ("    alerting:\n      ruleGroups:\n        - name: g\n          rules: []\n", "spec.grafana.alerting.ruleGroups[0].rules", "at least one rule"),
+            ("    alerting:\n      ruleGroups:\n        - name: g\n          rules: [{uid: a, title: A, expr: \"sum(rate(x[5m])\"}]\n", "spec.grafana.alerting.ruleGroups[0].rules[0].expr", "never closed"),
+            ("    alerting:\n      ruleGroups:\n        - name: g\n          rules: [{uid: a, title: A, expr: up, above: 1, below: 2}]\n", "spec.grafana.alerting.ruleGroups[0].rules[0].below", "not both"),
+            ("    alerting:\n      ruleGroups:\n        - name: g\n          rules: [{uid: stack-x, title: A, expr: up}]\n", "spec.grafana.alerting.ruleGroups[0].rules[0].uid", "reserved"),
+            ("    alerting:\n      ruleGroups:\n        - name: g\n          rules: [{uid: a.b, title: A, expr: up}]\n", "spec.grafana.alerting.ruleGroups[0].rules[0].uid", "Grafana uid"),
+            ("    alerting:\n      ruleGroups:\n        - name: g\n          rules: [{uid: a, title: A, expr: up, labels: {severity: page}}]\n", "spec.grafana.alerting.ruleGroups[0].rules[0].labels.severity", "severity"),
+            ("    alerting:\n      ruleGroups:\n        - name: g\n          rules: [{uid: a, title: A, expr: up}, {uid: a, title: B, expr: up}]\n", "spec.grafana.alerting.ruleGroups[0].rules[1].uid", "twice"),
+            ("    alerting:\n      contactPoints:\n        - name: slack\n          receivers: [{type: email, settings: {addresses: a@example.com}}]\n", "spec.grafana.alerting.contactPoints[0].name", "already exists"),
+            ("    alerting:\n      contactPoints:\n        - name: hook\n          receivers: [{type: webhook, settings: {url: \"https://hooks.example.com/T0/B0/x\"}}]\n", "spec.grafana.alerting.contactPoints[0].receivers[0].settings.url", "secret"),
+            ("    alerting:\n      contactPoints:\n        - name: pd\n          receivers: [{type: pagerduty, settings: {integrationKey: abc}}]\n", "spec.grafana.alerting.contactPoints[0].receivers[0].settings.integrationKey", "secret"),
+            ("    alerting:\n      contactPoints:\n        - name: pd\n          receivers: [{type: pagerduty, secrets: {integrationKey: {name: pd}}}]\n", "spec.grafana.alerting.contactPoints[0].receivers[0].secrets.integrationKey", "missing field `key`"),
+            ("    alerting:\n      contactPoints:\n        - name: pd\n          receivers: []\n", "spec.grafana.alerting.contactPoints[0].receivers", "at least one receiver"),
+            ("    alerting:\n      contactPoints:\n        - name: pd\n          matchers: [{label: team, op: \"==\", value: a}]\n          receivers: [{type: email}]\n", "spec.grafana.alerting.contactPoints[0].matchers[0].op", "unknown value `==`"),
+        ];
+        for (snippet, path, needle) in cases {
+            let text = if snippet.starts_with("spec:") {
+                format!("{HEAD}{snippet}")
+            } else {
+                format!("{HEAD}{g}{snippet}")
+            };
+            let error = one_error(&text);
+            assert_eq!(error.path, *path, "{snippet}");
+            assert!(
+                error.message.contains(needle),
+                "{snippet}: {}",
+                error.message
+            );
+        }
+
+        // A Loki rule while Loki is off.
+        let error = one_error(&format!(
+            "{HEAD}{g}    alerting:\n      ruleGroups:\n        - name: g\n          rules: [{{uid: a, title: A, datasource: loki, expr: \"sum(count_over_time({{a=\\\"b\\\"}}[5m]))\"}}]\n  loki:\n    enabled: false\n"
+        ));
+        assert_eq!(
+            error.path,
+            "spec.grafana.alerting.ruleGroups[0].rules[0].datasource"
+        );
+
+        // Secrets by reference, icon URLs, $__env references and YAML booleans are fine.
+        let stack = parse(&format!(
+            "{HEAD}{g}    config:\n      security:\n        admin_password: $__env{{GF_ADMIN}}\n      users:\n        viewers_can_edit: true\n      auth.generic_oauth:\n        use_refresh_token: true\n    alerting:\n      contactPoints:\n        - name: hook\n          receivers:\n            - type: slack\n              settings: {{icon_url: \"https://example.com/i.png\", recipient: \"#x\"}}\n              secrets: {{url: {{name: hook, key: url}}}}\n"
+        ))
+        .expect("valid");
+        let users = &stack.spec.grafana.config["users"];
+        assert_eq!(users["viewers_can_edit"].as_str(), "true");
+        // Grafana switched off: its checks do not apply.
+        parse(&format!(
+            "{HEAD}spec:\n  grafana:\n    enabled: false\n    exposure:\n      type: HTTPRoute\n"
+        ))
+        .expect("disabled Grafana is not checked");
     }
 }

@@ -361,6 +361,228 @@ fn check_repo_path(text: &str) -> Result<(), String> {
     }
 }
 
+validated_string!(
+    /// A Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
+    LabelName,
+    check_label_name
+);
+validated_string!(
+    /// The `target_label` of a relabel rule: a label name that may contain `$1` / `${name}`
+    /// references to the regex's groups (as Alloy accepts it).
+    TargetLabel,
+    check_target_label
+);
+validated_string!(
+    /// A relabel regex in RE2 syntax (Alloy anchors it at both ends).
+    RelabelRegex,
+    check_relabel_regex
+);
+validated_string!(
+    /// A scrape target `host:port` (DNS name, IPv4 address or `[IPv6]`, and a port).
+    ScrapeTarget,
+    check_scrape_target
+);
+validated_string!(
+    /// An absolute URL path (`/metrics`): no query, fragment or spaces.
+    UrlPath,
+    check_url_path
+);
+
+impl UrlPath {
+    pub(crate) fn fixed(text: &'static str) -> Self {
+        UrlPath(text.to_string())
+    }
+}
+
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+fn check_label_name(text: &str) -> Result<(), String> {
+    let mut chars = text.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(is_word);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not a valid label name (letters, digits and '_', not starting with a digit)"
+        ))
+    }
+}
+
+fn check_target_label(text: &str) -> Result<(), String> {
+    let bad = || {
+        format!(
+            "{text:?} is not a valid target label (a label name, optionally with $1 or ${{name}} references to regex groups)"
+        )
+    };
+    let chars: Vec<char> = text.chars().collect();
+    match chars.first() {
+        Some(c) if c.is_ascii_alphabetic() || *c == '_' || *c == '$' => {}
+        _ => return Err(bad()),
+    }
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '$' {
+            i += 1;
+            if chars.get(i) == Some(&'{') {
+                let start = i + 1;
+                i = start;
+                while i < chars.len() && is_word(chars[i]) {
+                    i += 1;
+                }
+                if i == start || chars.get(i) != Some(&'}') {
+                    return Err(bad());
+                }
+                i += 1;
+            } else {
+                let start = i;
+                while i < chars.len() && is_word(chars[i]) {
+                    i += 1;
+                }
+                if i == start {
+                    return Err(bad());
+                }
+            }
+        } else if is_word(chars[i]) {
+            i += 1;
+        } else {
+            return Err(bad());
+        }
+    }
+    Ok(())
+}
+
+/// Catches the mistakes RE2 rejects at Alloy's start-up: lookaround, backreferences, atomic
+/// groups, unbalanced parentheses and brackets. (The full syntax is Alloy's to check.)
+fn check_relabel_regex(text: &str) -> Result<(), String> {
+    let bad = |why: &str| format!("{text:?} is not an RE2 regular expression: {why}");
+    let chars: Vec<char> = text.chars().collect();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => {
+                match chars.get(i + 1) {
+                    None => return Err(bad("it ends with a lone backslash")),
+                    Some(c) if ('1'..='9').contains(c) => {
+                        return Err(bad("backreferences (\\1) are not supported"))
+                    }
+                    Some(_) => {}
+                }
+                i += 2;
+            }
+            '[' => {
+                // A character class: a leading `^` and a leading `]` are literal.
+                i += 1;
+                if chars.get(i) == Some(&'^') {
+                    i += 1;
+                }
+                if chars.get(i) == Some(&']') {
+                    i += 1;
+                }
+                loop {
+                    match chars.get(i) {
+                        None => return Err(bad("a character class `[` is not closed")),
+                        Some('\\') => i += 2,
+                        Some('[') if chars.get(i + 1) == Some(&':') => {
+                            // [:alpha:]
+                            let close = (i + 2..chars.len().saturating_sub(1))
+                                .find(|&j| chars[j] == ':' && chars[j + 1] == ']');
+                            match close {
+                                Some(j) => i = j + 2,
+                                None => i += 1,
+                            }
+                        }
+                        Some(']') => break,
+                        Some(_) => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            '(' => {
+                let rest: String = chars[i + 1..].iter().take(3).collect();
+                if ["?=", "?!", "?<=", "?<!", "?>"]
+                    .iter()
+                    .any(|p| rest.starts_with(p))
+                {
+                    return Err(bad(
+                        "lookahead, lookbehind and atomic groups are not supported",
+                    ));
+                }
+                depth += 1;
+                i += 1;
+            }
+            ')' => {
+                if depth == 0 {
+                    return Err(bad("a `)` has no matching `(`"));
+                }
+                depth -= 1;
+                i += 1;
+            }
+            '*' | '+' | '?' if matches!(chars.get(i + 1), Some('+')) => {
+                return Err(bad("possessive quantifiers (*+, ++, ?+) are not supported"));
+            }
+            _ => i += 1,
+        }
+    }
+    if depth > 0 {
+        return Err(bad("a `(` is not closed"));
+    }
+    Ok(())
+}
+
+fn check_scrape_target(text: &str) -> Result<(), String> {
+    let bad = || {
+        format!("{text:?} is not a scrape target host:port (e.g. \"router.lan:9100\" or \"10.0.0.1:9100\")")
+    };
+    let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
+    let port_ok = !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u16>().is_ok_and(|p| p > 0);
+    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        !inner.is_empty()
+            && inner.contains(':')
+            && inner
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+    } else {
+        !host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            })
+    };
+    if host_ok && port_ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+fn check_url_path(text: &str) -> Result<(), String> {
+    let ok = text.starts_with('/')
+        && !text
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not an absolute URL path (e.g. \"/metrics\"; no spaces, query or fragment)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,5 +662,328 @@ mod tests {
         for bad in ["/abs", "../up", "a/../b", "a b", ""] {
             assert!(RepoPath::parse(bad).is_err(), "{bad}");
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grafana: URLs, Slack, alerting durations, rule ids and queries, Kubernetes qualified names,
+// grafana.ini values.
+
+validated_string!(
+    /// An absolute `https://` URL with a host (OIDC issuers: tokens never travel in clear text).
+    HttpsUrl,
+    check_https_url
+);
+validated_string!(
+    /// A Slack channel: `#` and 1-80 lowercase letters, digits, `-` or `_` (`#it-alerts`).
+    SlackChannel,
+    check_slack_channel
+);
+validated_string!(
+    /// A duration as Grafana's alert rules (`for`) and notification policies take it: whole
+    /// numbers with units s, m, h, d, w (`5m`, `4h`, `1d`); `0s` is allowed.
+    AlertDuration,
+    check_alert_duration
+);
+validated_string!(
+    /// A Kubernetes qualified name (`[prefix/]name`): annotation keys, `loadBalancerClass`.
+    QualifiedName,
+    check_qualified_name
+);
+validated_string!(
+    /// A Grafana object uid (alert rules): letters, digits, `-` and `_`, at most 40 characters.
+    GrafanaUid,
+    check_grafana_uid
+);
+validated_string!(
+    /// A PromQL or LogQL expression, checked for balanced brackets and closed quotes (the query
+    /// language itself is checked by Grafana's datasource, not here).
+    QueryExpr,
+    check_query_expr
+);
+
+impl SlackChannel {
+    pub(crate) fn fixed(text: &'static str) -> Self {
+        SlackChannel(text.to_string())
+    }
+}
+impl AlertDuration {
+    pub(crate) fn fixed(text: &'static str) -> Self {
+        AlertDuration(text.to_string())
+    }
+
+    /// The length in seconds.
+    pub fn seconds(&self) -> u64 {
+        duration_parts(&self.0)
+            .unwrap_or_default()
+            .iter()
+            .map(|(number, unit)| {
+                let n: u64 = number.parse().unwrap_or(0);
+                n * match *unit {
+                    "w" => 7 * 86_400,
+                    "d" => 86_400,
+                    "h" => 3_600,
+                    "m" => 60,
+                    _ => 1,
+                }
+            })
+            .sum()
+    }
+
+    /// The same length as a Go duration (`1d` → `24h`): for fields that take no days or weeks.
+    pub fn to_go_duration(&self) -> String {
+        let total = self.seconds();
+        let (h, m, s) = (total / 3_600, total % 3_600 / 60, total % 60);
+        let mut text = String::new();
+        if h > 0 {
+            text.push_str(&format!("{h}h"));
+        }
+        if m > 0 {
+            text.push_str(&format!("{m}m"));
+        }
+        if s > 0 || text.is_empty() {
+            text.push_str(&format!("{s}s"));
+        }
+        text
+    }
+}
+impl QualifiedName {
+    pub(crate) fn fixed(text: &'static str) -> Self {
+        QualifiedName(text.to_string())
+    }
+}
+
+fn check_https_url(text: &str) -> Result<(), String> {
+    check_http_url(text)?;
+    if text.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not an https:// URL (e.g. \"https://idp.example.com/realms/main\"): the login flow must not run over plain HTTP"
+        ))
+    }
+}
+
+fn check_slack_channel(text: &str) -> Result<(), String> {
+    let name = text.strip_prefix('#').unwrap_or_default();
+    let ok = !name.is_empty()
+        && name.len() <= 80
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not a Slack channel: write '#' and the channel name (lowercase letters, digits, '-' and '_', e.g. \"#it-alerts\"; quote it in YAML)"
+        ))
+    }
+}
+
+fn check_alert_duration(text: &str) -> Result<(), String> {
+    let ok = duration_parts(text).is_some_and(|parts| {
+        parts.iter().all(|(n, u)| {
+            n.bytes().all(|b| b.is_ascii_digit()) && matches!(*u, "s" | "m" | "h" | "d" | "w")
+        })
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not an alerting duration (whole numbers with units s, m, h, d, w, e.g. \"5m\" or \"4h\")"
+        ))
+    }
+}
+
+fn check_qualified_name(text: &str) -> Result<(), String> {
+    let (prefix, name) = match text.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, text),
+    };
+    let bytes = name.as_bytes();
+    let name_ok = !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let prefix_ok = prefix.is_none_or(|p| check_dns_subdomain(p).is_ok());
+    if name_ok && prefix_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not a Kubernetes qualified name (an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, '-', '_' or '.', e.g. \"example.com/my-key\")"
+        ))
+    }
+}
+
+fn check_grafana_uid(text: &str) -> Result<(), String> {
+    let ok = !text.is_empty()
+        && text.len() <= 40
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not a Grafana uid (at most 40 letters, digits, '-' and '_')"
+        ))
+    }
+}
+
+/// Balanced `()`, `[]`, `{}` outside string literals, and every `"`, `'` and `` ` `` closed.
+fn check_query_expr(text: &str) -> Result<(), String> {
+    if text.trim().is_empty() {
+        return Err("the query must not be empty".to_string());
+    }
+    let mut open: Vec<char> = Vec::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' | '`' => {
+                let quote = c;
+                let mut closed = false;
+                while let Some(d) = chars.next() {
+                    if d == '\\' && quote != '`' {
+                        chars.next();
+                    } else if d == quote {
+                        closed = true;
+                        break;
+                    }
+                }
+                if !closed {
+                    return Err(format!(
+                        "{text:?}: the string opened with {quote} is not closed"
+                    ));
+                }
+            }
+            '(' | '[' | '{' => open.push(c),
+            ')' | ']' | '}' => {
+                let expected = match c {
+                    ')' => '(',
+                    ']' => '[',
+                    _ => '{',
+                };
+                if open.pop() != Some(expected) {
+                    return Err(format!(
+                        "{text:?}: {c:?} does not close an open {expected:?}"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    match open.last() {
+        Some(c) => Err(format!("{text:?}: {c:?} is never closed")),
+        None => Ok(()),
+    }
+}
+
+/// A grafana.ini value. Grafana reads every value as text and the operator's CRD takes only
+/// strings, so YAML booleans and numbers are accepted and written as strings (`true` → `"true"`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct IniValue(String);
+
+impl IniValue {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for IniValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match serde_yaml_ng::Value::deserialize(deserializer)? {
+            serde_yaml_ng::Value::String(text) => Ok(IniValue(text)),
+            serde_yaml_ng::Value::Bool(b) => Ok(IniValue(b.to_string())),
+            serde_yaml_ng::Value::Number(n) => Ok(IniValue(n.to_string())),
+            _ => Err(serde::de::Error::custom(
+                "a grafana.ini value must be a string, number or boolean",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod grafana_value_tests {
+    use super::*;
+
+    #[test]
+    fn https_urls() {
+        assert!(HttpsUrl::parse("https://idp.astaup.de/realms/main").is_ok());
+        for bad in [
+            "http://idp.astaup.de/realms/main",
+            "idp.astaup.de",
+            "https://",
+        ] {
+            assert!(HttpsUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slack_channels() {
+        for good in ["#it-alerts", "#ops_2"] {
+            assert!(SlackChannel::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["it-alerts", "#", "#IT-Alerts", "#it alerts", "@user"] {
+            assert!(SlackChannel::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn alert_durations() {
+        for good in ["5m", "4h", "1d", "0s", "1h30m", "2w"] {
+            assert!(AlertDuration::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["", "5", "1.5h", "1y", "500ms", "5 m"] {
+            assert!(AlertDuration::parse(bad).is_err(), "{bad}");
+        }
+        let day = AlertDuration::parse("1d").expect("valid");
+        assert_eq!(day.seconds(), 86_400);
+        assert_eq!(day.to_go_duration(), "24h");
+        assert_eq!(AlertDuration::fixed("90s").to_go_duration(), "1m30s");
+        assert_eq!(AlertDuration::fixed("0s").to_go_duration(), "0s");
+    }
+
+    #[test]
+    fn qualified_names_and_uids() {
+        for good in [
+            "mikrolb",
+            "example.com/lb",
+            "metallb.universe.tf/address-pool",
+        ] {
+            assert!(QualifiedName::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["", "/x", "Example.com/x", "a/b/c", "-x", "x y"] {
+            assert!(QualifiedName::parse(bad).is_err(), "{bad}");
+        }
+        assert!(GrafanaUid::parse("ms-target-down").is_ok());
+        assert!(GrafanaUid::parse(&"a".repeat(41)).is_err());
+        assert!(GrafanaUid::parse("a.b").is_err());
+    }
+
+    #[test]
+    fn query_expressions() {
+        for good in [
+            "up",
+            "sum by (job) (rate(x{a=\"(\"}[5m]))",
+            "sum(count_over_time({namespace=~\".+\"} |= `)` [5m]))",
+        ] {
+            assert!(QueryExpr::parse(good).is_ok(), "{good}");
+        }
+        for bad in ["", "sum(rate(x[5m])", "x{a=\"b}", "rate(x[5m)]", "x)"] {
+            assert!(QueryExpr::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ini_values_become_strings() {
+        let value: IniValue = serde_yaml_ng::from_str("true").expect("bool");
+        assert_eq!(value.as_str(), "true");
+        let value: IniValue = serde_yaml_ng::from_str("30").expect("number");
+        assert_eq!(value.as_str(), "30");
+        assert!(serde_yaml_ng::from_str::<IniValue>("[1]").is_err());
     }
 }

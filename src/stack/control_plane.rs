@@ -4,7 +4,7 @@
 
 use super::flux::{self, PinnedChart, Release};
 use super::object::object;
-use super::{Component, Context, Generated};
+use super::{Component, Context, Generated, RELEASE_FOLDER};
 use crate::versions;
 use serde_yaml_ng::Value;
 
@@ -78,15 +78,36 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
 
     if super::uses_flux_kustomizations(spec) {
         for component in components {
+            let folder = component.folder;
             push(
                 KUSTOMIZATIONS_FILE,
                 flux::kustomization(
                     ctx,
-                    component.folder,
+                    folder,
+                    folder,
                     &component.namespace,
                     &component.depends_on,
                 ),
             );
+            if component.staged {
+                let release = format!("{folder}-{RELEASE_FOLDER}");
+                push(
+                    KUSTOMIZATIONS_FILE,
+                    flux::kustomization(
+                        ctx,
+                        &release,
+                        &format!("{folder}/{RELEASE_FOLDER}"),
+                        &component.namespace,
+                        &[folder],
+                    ),
+                );
+                // The folder's own kustomization.yaml stops Flux from also applying release/.
+                let own_files = folder_files(component);
+                push(
+                    &format!("{folder}/kustomization.yaml"),
+                    kustomize_config(ctx, folder, &own_files),
+                );
+            }
         }
         let mut resources = vec![NAMESPACE_FILE];
         if has_sources {
@@ -100,18 +121,39 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
         }
         // Flux applies the root folder through this file, so the component folders below it
         // are applied only by their own Kustomizations (with their targetNamespace).
-        let meta = ctx
-            .meta(ctx.stack_name(), None)
-            .annotation(crate::resource_list::annotations::LOCAL_CONFIG, "true");
         push(
             "kustomization.yaml",
-            object(
-                "kustomize.config.k8s.io/v1beta1",
-                "Kustomization",
-                meta,
-                serde_json::json!({ "resources": resources }),
-            ),
+            kustomize_config(ctx, ctx.stack_name(), &resources),
         );
     }
     out
+}
+
+/// A kustomize `kustomization.yaml` listing `resources` (local-config: configuration for the
+/// tools, not an object for the cluster).
+fn kustomize_config(ctx: &Context, name: &str, resources: &[impl AsRef<str>]) -> Value {
+    let meta = ctx
+        .meta(name, None)
+        .annotation(crate::resource_list::annotations::LOCAL_CONFIG, "true");
+    let resources: Vec<&str> = resources.iter().map(AsRef::as_ref).collect();
+    object(
+        "kustomize.config.k8s.io/v1beta1",
+        "Kustomization",
+        meta,
+        serde_json::json!({ "resources": resources }),
+    )
+}
+
+/// The files directly in a component's folder (not in its subfolders), in order of appearance.
+fn folder_files(component: &Component) -> Vec<String> {
+    let prefix = format!("{}/", component.folder);
+    let mut files: Vec<String> = Vec::new();
+    for generated in &component.objects {
+        if let Some(file) = generated.path.strip_prefix(&prefix) {
+            if !file.contains('/') && !files.iter().any(|f| f == file) {
+                files.push(file.to_string());
+            }
+        }
+    }
+    files
 }

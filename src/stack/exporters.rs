@@ -1,5 +1,5 @@
 //! The `kube-state-metrics/` and `node-exporter/` folders: the two exporters, each with the
-//! ServiceMonitor its chart creates.
+//! ServiceMonitor its chart creates (scraped by `alloy-metrics` like every other monitor).
 
 use super::flux::PinnedChart;
 use super::{with_resources, ChartFolder, Component, Context};
@@ -14,7 +14,16 @@ pub fn kube_state_metrics(ctx: &Context) -> Option<Component> {
     if !spec.enabled {
         return None;
     }
-    let values = json!({ "prometheus": { "monitor": { "enabled": true } } });
+    let values = json!({
+        "prometheus": {
+            "monitor": {
+                "enabled": true,
+                // The series describe other objects: their `namespace`, `pod`, ... labels must
+                // win over the scrape target's own.
+                "http": { "honorLabels": true },
+            },
+        },
+    });
     Some(
         ChartFolder {
             folder: KUBE_STATE_METRICS_FOLDER,
@@ -24,6 +33,7 @@ pub fn kube_state_metrics(ctx: &Context) -> Option<Component> {
             extra: &spec.values,
             uses_monitor_crds: true,
             depends_on: Vec::new(),
+            staged: false,
             namespace_labels: &[],
         }
         .build(ctx),
@@ -36,7 +46,21 @@ pub fn node_exporter(ctx: &Context) -> Option<Component> {
         return None;
     }
     let values = json!({
-        "prometheus": { "monitor": { "enabled": true } },
+        // Service, and so the `job` label, `node-exporter`: what the node and kubernetes
+        // mixins' dashboards and alerts select on.
+        "fullnameOverride": "node-exporter",
+        "prometheus": {
+            "monitor": {
+                "enabled": true,
+                // `instance` is the node's name, not its IP:port (hostNetwork), as dashboards
+                // expect.
+                "relabelings": [{
+                    "action": "replace",
+                    "sourceLabels": ["__meta_kubernetes_pod_node_name"],
+                    "targetLabel": "instance",
+                }],
+            },
+        },
         // Every node, tainted or not, has metrics worth having.
         "tolerations": [ { "operator": "Exists" } ],
     });
@@ -50,6 +74,7 @@ pub fn node_exporter(ctx: &Context) -> Option<Component> {
             uses_monitor_crds: true,
             depends_on: Vec::new(),
             // node-exporter reads the host (hostNetwork, hostPID): its namespace must admit it.
+            staged: false,
             namespace_labels: &[("pod-security.kubernetes.io/enforce", "privileged")],
         }
         .build(ctx),

@@ -257,8 +257,15 @@ fn is_empty_mapping(value: &Value) -> bool {
     }
 }
 
-/// A Flux `Kustomization` applying one component folder into its namespace.
-pub fn kustomization(ctx: &Context, folder: &str, namespace: &str, depends_on: &[&str]) -> Value {
+/// A Flux `Kustomization` named `name` applying `folder` (relative to the tree's root) into
+/// `namespace`.
+pub fn kustomization(
+    ctx: &Context,
+    name: &str,
+    folder: &str,
+    namespace: &str,
+    depends_on: &[&str],
+) -> Value {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Spec<'a> {
@@ -278,7 +285,7 @@ pub fn kustomization(ctx: &Context, folder: &str, namespace: &str, depends_on: &
     object(
         KUSTOMIZATION_API,
         "Kustomization",
-        ctx.meta(folder, Some(flux.namespace.as_str())),
+        ctx.meta(name, Some(flux.namespace.as_str())),
         Body {
             spec: Spec {
                 interval: flux.interval.as_str(),

@@ -13,6 +13,7 @@ mod grafana;
 mod loki;
 mod mimir;
 pub mod object;
+pub mod storage;
 
 use crate::spec::{Layout, MonitoringStack, MonitoringStackSpec};
 use object::{Meta, MANAGED_BY_LABEL, MANAGED_BY_VALUE, STACK_ANNOTATION};
@@ -70,6 +71,9 @@ pub struct Component {
     pub depends_on: Vec<&'static str>,
     /// The chart its HelmRelease installs (the control plane declares the source).
     pub chart: Option<flux::PinnedChart>,
+    /// The HelmRelease sits in `<folder>/release/` and is applied by a second Kustomization
+    /// that waits for the folder's own (storage, credentials Job) to be ready.
+    pub staged: bool,
     pub objects: Vec<Generated>,
 }
 
@@ -112,7 +116,44 @@ pub fn expand(stack: &MonitoringStack) -> Vec<Generated> {
     for component in components {
         out.extend(component.objects);
     }
+    for generated in &mut out {
+        if has_placeholder(&generated.object) {
+            disable_flux_substitution(&mut generated.object);
+        }
+    }
     out
+}
+
+/// Annotation that keeps Flux's post-build substitution away from an object whose `${VAR}`s
+/// are meant for the component at start-up, or are shell syntax (Flux 2.9 fails the whole
+/// Kustomization on an unset variable).
+pub const SUBSTITUTE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/substitute";
+
+/// Whether any string in the object holds `${`, which Flux's substitution would rewrite.
+fn has_placeholder(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains("${"),
+        Value::Sequence(items) => items.iter().any(has_placeholder),
+        Value::Mapping(map) => map
+            .iter()
+            .any(|(k, v)| has_placeholder(k) || has_placeholder(v)),
+        Value::Tagged(tagged) => has_placeholder(&tagged.value),
+        _ => false,
+    }
+}
+
+fn disable_flux_substitution(object: &mut Value) {
+    let annotations = object
+        .get_mut("metadata")
+        .and_then(Value::as_mapping_mut)
+        .map(|m| {
+            m.entry("annotations".into())
+                .or_insert_with(|| Value::Mapping(Default::default()))
+        })
+        .and_then(Value::as_mapping_mut);
+    if let Some(annotations) = annotations {
+        annotations.insert(SUBSTITUTE_ANNOTATION.into(), "disabled".into());
+    }
 }
 
 /// The ownership marks of a stack's objects, for upsert and prune.
@@ -130,6 +171,9 @@ pub fn uses_flux_kustomizations(spec: &MonitoringStackSpec) -> bool {
     spec.layout == Layout::Flux
 }
 
+/// Subfolder of a staged component's HelmRelease.
+pub const RELEASE_FOLDER: &str = "release";
+
 /// A component folder holding its Namespace and one HelmRelease; modules add their own objects.
 pub(crate) struct ChartFolder<'a> {
     pub folder: &'static str,
@@ -140,6 +184,8 @@ pub(crate) struct ChartFolder<'a> {
     /// Needs the prometheus-operator CRDs (it creates ServiceMonitors or PodMonitors).
     pub uses_monitor_crds: bool,
     pub depends_on: Vec<&'static str>,
+    /// See [`Component::staged`].
+    pub staged: bool,
     /// Extra labels of the namespace (Pod Security levels).
     pub namespace_labels: &'static [(&'static str, &'static str)],
 }
@@ -167,13 +213,19 @@ impl ChartFolder<'_> {
             namespace: self.namespace.to_string(),
             depends_on: self.depends_on,
             chart: Some(self.chart),
+            staged: self.staged,
             objects: Vec::new(),
         };
         component.push(
             "namespace.yaml",
             ctx.namespace(self.namespace, self.namespace_labels),
         );
-        component.push("helmrelease.yaml", release);
+        let file = if self.staged {
+            format!("{RELEASE_FOLDER}/helmrelease.yaml")
+        } else {
+            "helmrelease.yaml".to_string()
+        };
+        component.push(&file, release);
         component
     }
 }

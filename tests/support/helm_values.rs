@@ -31,6 +31,23 @@ pub const FREE_FORM_VALUES: &[(&str, &str)] = &[
     ("loki", "loki.limits_config"),
     // Merged over the templated mimir.config.
     ("mimir-distributed", "mimir.structuredConfig"),
+    // Commented out in values.yaml (`# storageClass: "-"`) and read by the StatefulSet templates.
+    (
+        "mimir-distributed",
+        "ingester.persistentVolume.storageClass",
+    ),
+    (
+        "mimir-distributed",
+        "store_gateway.persistentVolume.storageClass",
+    ),
+    (
+        "mimir-distributed",
+        "compactor.persistentVolume.storageClass",
+    ),
+    (
+        "mimir-distributed",
+        "alertmanager.persistentVolume.storageClass",
+    ),
     // Alloy configuration text.
     ("alloy", "alloy.configMap.content"),
 ];

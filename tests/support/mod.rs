@@ -16,6 +16,7 @@
 //! ```
 #![allow(dead_code)]
 
+mod core;
 mod crds;
 mod helm_values;
 mod yaml;
@@ -24,6 +25,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 // Re-exports for the test binaries; each binary uses a different subset.
+#[allow(unused_imports)]
+pub use core::validate_core;
 #[allow(unused_imports)]
 pub use crds::{
     api_group, is_dns1123_label, is_dns1123_subdomain, to_strict_json_schema, yaml_files_under,
