@@ -94,8 +94,12 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
             "zoneAwareReplication": { "enabled": zones },
             "persistentVolume": volume.clone(),
         },
-        "compactor": { "replicas": 1, "persistentVolume": volume.clone() },
-        "alertmanager": { "persistentVolume": volume },
+        "compactor": { "replicas": 1, "persistentVolume": volume },
+        // Alertmanager state is tiny: the chart's 1Gi, on the StorageClass.
+        "alertmanager": { "persistentVolume": {
+            "enabled": spec.persistence.enabled,
+            "storageClass": ctx.spec().cluster.storage_class.as_str(),
+        }},
         "distributor": { "replicas": replicas },
         "querier": { "replicas": replicas },
         "query_frontend": { "replicas": helpers },
