@@ -15,9 +15,8 @@ pub mod versions;
 use resource_list::annotations::{self, ObjectKey};
 use resource_list::results::{stderr_summary, FnResult};
 use resource_list::{ownership, ResourceList};
-use serde::Deserialize;
 use serde_yaml_ng::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The outcome of one function run.
 #[derive(Debug, Clone)]
@@ -40,10 +39,12 @@ pub fn process(input: &[u8]) -> Output {
             list
         }
     };
+    let stderr = stderr_summary(&list.results);
+    let failed = list.has_errors();
     Output {
-        yaml: list.to_yaml(),
-        stderr: stderr_summary(&list.results),
-        failed: list.has_errors(),
+        yaml: list.into_yaml(),
+        stderr,
+        failed,
     }
 }
 
@@ -51,23 +52,21 @@ pub fn process(input: &[u8]) -> Output {
 /// annotated with the file it belongs in. Used by `render`, the kustomize legacy plugin and the
 /// npm package.
 pub fn render(stream: &[u8]) -> Result<Vec<Value>, Vec<FnResult>> {
+    let read_error = |e: resource_list::limits::ReadError| {
+        let error = FnResult::error(e.message);
+        vec![match e.path {
+            Some(path) => error.with_field(path),
+            None => error,
+        }]
+    };
+    resource_list::limits::check_size(stream).map_err(read_error)?;
     let text = std::str::from_utf8(stream).map_err(|_| {
         vec![FnResult::error(
             "input is not UTF-8 text: expected a YAML MonitoringStack",
         )]
     })?;
-    let mut documents = Vec::new();
-    for document in serde_yaml_ng::Deserializer::from_str(text) {
-        match Value::deserialize(document) {
-            Ok(Value::Null) => {}
-            Ok(value) => documents.push(value),
-            Err(error) => {
-                return Err(vec![FnResult::error(format!(
-                    "input is not valid YAML: {error}"
-                ))])
-            }
-        }
-    }
+    // Bounded like `process`: size, nesting depth and alias expansion (see `limits`).
+    let documents = resource_list::limits::read_documents(text).map_err(read_error)?;
     let input_count = documents.len();
     let list = run(ResourceList::new(documents, None));
     if list.has_errors() {
@@ -93,7 +92,10 @@ fn stack_name(object: &Value) -> Option<&str> {
 
 /// The function proper, on a parsed list.
 fn run(mut list: ResourceList) -> ResourceList {
-    let mut results = resource_list::check_items(&list.items);
+    // Items still held as their source text (resource_list::source) are read where this run
+    // needs their value: the stacks here, the items it could replace or collide with below.
+    list.materialize(|item| item.kind().as_deref() == Some(spec::KIND));
+    let mut results = list.check_items();
 
     // The stacks: the functionConfig, and items (kpt and kustomize also pass the config as an
     // item; the same name means the same stack).
@@ -178,6 +180,11 @@ fn run(mut list: ResourceList) -> ResourceList {
         .iter()
         .map(|s| stack::owner(s.name.as_str()))
         .collect();
+    let names: BTreeSet<&str> = origin.keys().map(|key| key.name.as_str()).collect();
+    list.materialize(|item| {
+        item.name().is_some_and(|name| names.contains(name.as_ref()))
+            || owners.iter().any(|owner| item.has_label(owner.label_key))
+    });
     for item in &list.items {
         let key = ObjectKey::of(item);
         if origin.contains_key(&key) && !owners.iter().any(|o| o.owns(item)) {

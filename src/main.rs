@@ -22,6 +22,9 @@ USAGE:
                                            differs from what FILE renders (a CI drift check)
     monitoring-stack CONFIG                kustomize legacy exec plugin call (CONFIG is the
                                            generator's config file; manifests on stdout)
+    monitoring-stack schema [--crd | --reference]
+                                           print the spec's JSON Schema, its CRD, or the Markdown
+                                           field reference (all generated from the types)
     monitoring-stack --help | --version
 
 FILE may be - for stdin. Exit status: 0 success, 1 invalid input (errors on stderr and, in KRM
@@ -38,11 +41,25 @@ fn main() -> ExitCode {
     {
         [] => krm_function(),
         ["--help" | "-h" | "help"] => {
-            print!("{USAGE}");
+            emit(USAGE);
             ExitCode::SUCCESS
         }
         ["--version" | "-V"] => {
-            println!("monitoring-stack {}", env!("CARGO_PKG_VERSION"));
+            emit(&format!("monitoring-stack {}\n", env!("CARGO_PKG_VERSION")));
+            ExitCode::SUCCESS
+        }
+        ["schema"] => {
+            emit(&to_pretty_json(&monitoring_stack::spec::schema::json_schema()));
+            ExitCode::SUCCESS
+        }
+        ["schema", "--crd"] => {
+            emit(&monitoring_stack::resource_list::yaml::to_string(&to_yaml(
+                &monitoring_stack::spec::schema::crd(),
+            )));
+            ExitCode::SUCCESS
+        }
+        ["schema", "--reference"] => {
+            emit(&monitoring_stack::spec::schema::reference_markdown());
             ExitCode::SUCCESS
         }
         ["render", rest @ ..] => match parse_render(rest) {
@@ -56,6 +73,22 @@ fn main() -> ExitCode {
         }),
         _ => usage_error(&format!("unexpected arguments: {}", args.join(" "))),
     }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
+fn emit(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+}
+
+fn to_pretty_json(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn to_yaml(value: &serde_json::Value) -> serde_yaml_ng::Value {
+    serde_yaml_ng::to_value(value).unwrap_or(serde_yaml_ng::Value::Null)
 }
 
 fn usage_error(message: &str) -> ExitCode {
@@ -97,19 +130,25 @@ fn parse_render(args: &[&str]) -> Result<RenderOptions, String> {
     Ok(RenderOptions { file, dir, check })
 }
 
+/// Input is read up to one byte past the limit: enough for the library to report the limit,
+/// without holding an unbounded input in memory.
+const READ_LIMIT: u64 = monitoring_stack::resource_list::limits::MAX_INPUT_BYTES as u64 + 1;
+
 fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     if file == "-" {
-        std::io::stdin().read_to_end(&mut bytes)?;
+        std::io::stdin().take(READ_LIMIT).read_to_end(&mut bytes)?;
     } else {
-        bytes = std::fs::read(file)?;
+        std::fs::File::open(file)?
+            .take(READ_LIMIT)
+            .read_to_end(&mut bytes)?;
     }
     Ok(bytes)
 }
 
 fn krm_function() -> ExitCode {
     let mut input = Vec::new();
-    if let Err(error) = std::io::stdin().read_to_end(&mut input) {
+    if let Err(error) = std::io::stdin().take(READ_LIMIT).read_to_end(&mut input) {
         eprintln!("monitoring-stack: cannot read stdin: {error}");
         return ExitCode::from(2);
     }
@@ -160,7 +199,7 @@ fn render_command(options: &RenderOptions) -> ExitCode {
     };
     match (&options.dir, options.check) {
         (None, _) => {
-            print!("{}", output_dir::stream(&objects));
+            emit(&output_dir::stream(&objects));
             ExitCode::SUCCESS
         }
         (Some(dir), true) => match output_dir::plan(dir, &objects) {
@@ -169,7 +208,7 @@ fn render_command(options: &RenderOptions) -> ExitCode {
                 ExitCode::SUCCESS
             }
             Ok(plan) => {
-                print!("{}", plan.diff());
+                emit(&plan.diff());
                 eprintln!(
                     "monitoring-stack: {} differs from the render of {file}: {} file(s) to write, {} to remove; run `monitoring-stack render {file} --output-dir {}`",
                     dir.display(),

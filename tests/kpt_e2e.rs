@@ -562,8 +562,8 @@ fn render_keeps_package_files_their_data_and_comments() {
         ("apps/configmap.yaml", APP_CONFIGMAP.to_string()),
     ];
     assert!(
-        comments(&originals[1].1).len() == 1 && comments(APP_CONFIGMAP).len() == 4,
-        "fixture: the stack should carry one comment and the ConfigMap four"
+        comments(&originals[1].1).len() == 2 && comments(APP_CONFIGMAP).len() == 4,
+        "fixture: the stack should carry two comments (schema modeline, description) and the ConfigMap four"
     );
     for round in 1..=2 {
         render(&dir);

@@ -6,8 +6,10 @@
 //! kpt can restore their comments and kustomize their identity.
 
 pub mod annotations;
+pub mod limits;
 pub mod ownership;
 pub mod results;
+pub mod source;
 pub mod yaml;
 
 use results::FnResult;
@@ -19,12 +21,20 @@ pub const API_VERSION_BETA: &str = "config.kubernetes.io/v1beta1";
 pub const KIND: &str = "ResourceList";
 
 /// A parsed ResourceList. `results` are the function's own (input results are dropped).
+///
+/// A list from [`parse`]'s fast path ([`source`]) keeps its input text, and items the function
+/// has not asked to read stay *source references* in `items` until [`materialize`] reads them;
+/// the writer copies their text. Code that needs the value of every item calls
+/// `materialize(|_| true)` first.
+///
+/// [`materialize`]: ResourceList::materialize
 #[derive(Debug, Clone)]
 pub struct ResourceList {
     pub api_version: String,
     pub items: Vec<Value>,
     pub function_config: Option<Value>,
     pub results: Vec<FnResult>,
+    source: Option<source::Source>,
 }
 
 impl ResourceList {
@@ -34,6 +44,7 @@ impl ResourceList {
             items,
             function_config,
             results: Vec::new(),
+            source: None,
         }
     }
 
@@ -43,24 +54,89 @@ impl ResourceList {
 
     /// The list as YAML text: items, functionConfig, results.
     pub fn to_yaml(&self) -> String {
-        let mut list = Mapping::new();
-        list.insert("apiVersion".into(), self.api_version.clone().into());
-        list.insert("kind".into(), KIND.into());
-        list.insert("items".into(), Value::Sequence(self.items.clone()));
+        let mut out = self.head();
+        for item in &self.items {
+            match (&self.source, source::reference_index(item)) {
+                (Some(source), Some(index)) => source.copy_item(index, &mut out),
+                _ => yaml::write_item(&mut out, item),
+            }
+        }
+        out.push_str(&self.tail());
+        out
+    }
+
+    /// [`to_yaml`](Self::to_yaml), reusing the input text's buffer for the output where it can.
+    pub fn into_yaml(mut self) -> String {
+        let Some(source) = self.source.take() else {
+            return self.to_yaml();
+        };
+        let head = self.head();
+        let mut out = source::write_items(source, &self.items, &head, yaml::write_item);
+        out.extend_from_slice(self.tail().as_bytes());
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// `apiVersion`, `kind` and the `items:` line, as the writer puts them.
+    fn head(&self) -> String {
+        let mut head = Mapping::new();
+        head.insert("apiVersion".into(), self.api_version.clone().into());
+        head.insert("kind".into(), KIND.into());
+        let mut out = yaml::to_string(&Value::Mapping(head));
+        out.push_str(if self.items.is_empty() { "items: []\n" } else { "items:\n" });
+        out
+    }
+
+    /// `functionConfig` and `results`, as the writer puts them.
+    fn tail(&self) -> String {
+        let mut tail = Mapping::new();
         if let Some(config) = &self.function_config {
-            list.insert("functionConfig".into(), config.clone());
+            tail.insert("functionConfig".into(), config.clone());
         }
         if !self.results.is_empty() {
             let results = self.results.iter().map(FnResult::to_value).collect();
-            list.insert("results".into(), Value::Sequence(results));
+            tail.insert("results".into(), Value::Sequence(results));
         }
-        yaml::to_string(&Value::Mapping(list))
+        if tail.is_empty() {
+            return String::new();
+        }
+        yaml::to_string(&Value::Mapping(tail))
+    }
+
+    /// Reads the items still held as source text for which `wanted` says yes (it sees what
+    /// [`source::ItemView`] offers); a no-op for lists read in full.
+    pub fn materialize(&mut self, mut wanted: impl FnMut(&source::ItemView<'_>) -> bool) {
+        let Some(source) = &self.source else {
+            return;
+        };
+        for item in &mut self.items {
+            let Some(index) = source::reference_index(item) else {
+                continue;
+            };
+            if source.view(index).is_some_and(|view| wanted(&view)) {
+                if let Some(value) = source.value(index) {
+                    *item = value;
+                }
+            }
+        }
+    }
+
+    /// [`check_items`] for the items read in full (the fast path reads every item the checks
+    /// would fault).
+    pub fn check_items(&self) -> Vec<FnResult> {
+        let mut problems = Vec::new();
+        for (index, item) in self.items.iter().enumerate() {
+            if self.source.is_none() || source::reference_index(item).is_none() {
+                check_item(index, item, &mut problems);
+            }
+        }
+        problems
     }
 }
 
 /// Parses a ResourceList from YAML (or JSON, which YAML reads too). On failure there are no items
 /// to return: the error says what was wrong with the input as a whole.
 pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
+    limits::check_size(input).map_err(|e| FnResult::error(e.message))?;
     let text = std::str::from_utf8(input).map_err(|e| {
         FnResult::error(format!(
             "input is not UTF-8 text (invalid byte at offset {}): expected a YAML ResourceList",
@@ -72,14 +148,23 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
             "empty input: expected a ResourceList (apiVersion: config.kubernetes.io/v1) on stdin",
         ));
     }
-    let document: Value = serde_yaml_ng::from_str(text).map_err(|e| {
-        let message = e.to_string();
-        if message.contains("more than one document") {
+    // Fast path: the block-style lists orchestrators send are split into items without
+    // building their values (source.rs); any other text is read in full below.
+    if let Some(list) = source::scan(text) {
+        return Ok(list);
+    }
+    // Bounded: size, nesting depth and alias expansion are limited (see `limits`).
+    let document: Value = limits::read_document(text).map_err(|e| {
+        if e.message.contains("more than one document") {
             FnResult::error(
                 "input holds several YAML documents: expected exactly one ResourceList (use `monitoring-stack render FILE` for a plain stream)",
             )
         } else {
-            FnResult::error(format!("input is not valid YAML: {message}"))
+            let error = FnResult::error(e.message);
+            match e.path {
+                Some(path) => error.with_field(path),
+                None => error,
+            }
         }
     })?;
     from_value(document)
@@ -123,6 +208,7 @@ fn from_value(document: Value) -> Result<ResourceList, FnResult> {
         items,
         function_config,
         results: Vec::new(),
+        source: None,
     })
 }
 
@@ -130,36 +216,38 @@ fn from_value(document: Value) -> Result<ResourceList, FnResult> {
 pub fn check_items(items: &[Value]) -> Vec<FnResult> {
     let mut problems = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        if !item.is_mapping() {
-            problems.push(
-                FnResult::error(
-                    "item is not an object (a mapping with apiVersion, kind, metadata)",
-                )
-                .with_field(format!("items[{index}]")),
-            );
-            continue;
-        }
-        let required = [
-            ("apiVersion", item.get("apiVersion")),
-            ("kind", item.get("kind")),
-            (
-                "metadata.name",
-                item.get("metadata").and_then(|m| m.get("name")),
-            ),
-        ];
-        for (field, value) in required {
-            if value.is_none_or(|v| v.as_str().is_none_or(str::is_empty)) {
-                problems.push(
-                    FnResult::error(format!(
-                        "item has no {field} (a non-empty string is required)"
-                    ))
-                    .about(item)
-                    .with_field(field),
-                );
-            }
-        }
+        check_item(index, item, &mut problems);
     }
     problems
+}
+
+fn check_item(index: usize, item: &Value, problems: &mut Vec<FnResult>) {
+    if !item.is_mapping() {
+        problems.push(
+            FnResult::error("item is not an object (a mapping with apiVersion, kind, metadata)")
+                .with_field(format!("items[{index}]")),
+        );
+        return;
+    }
+    let required = [
+        ("apiVersion", item.get("apiVersion")),
+        ("kind", item.get("kind")),
+        (
+            "metadata.name",
+            item.get("metadata").and_then(|m| m.get("name")),
+        ),
+    ];
+    for (field, value) in required {
+        if value.is_none_or(|v| v.as_str().is_none_or(str::is_empty)) {
+            problems.push(
+                FnResult::error(format!(
+                    "item has no {field} (a non-empty string is required)"
+                ))
+                .about(item)
+                .with_field(field),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

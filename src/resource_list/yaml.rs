@@ -32,6 +32,13 @@ pub fn to_string(value: &Value) -> String {
     out
 }
 
+/// Append `value` as one entry (`- ...`) of a block sequence at column 0, as
+/// [`write_document`] writes each entry of a sequence that is a top-level key's value.
+pub fn write_item(out: &mut String, value: &Value) {
+    out.push_str("- ");
+    write_node(out, value, 2);
+}
+
 /// Whether a string scalar must be quoted to read back as the same string
 /// under YAML 1.1 (go-yaml v2, PyYAML) and YAML 1.2.
 ///

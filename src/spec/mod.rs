@@ -5,6 +5,7 @@
 //! field path (`spec.loki.retention`) and the message says what was expected.
 
 mod parse;
+pub mod schema;
 pub mod values;
 
 pub use parse::{parse_stack, SpecError};
@@ -29,7 +30,7 @@ pub struct MonitoringStack {
 }
 
 /// How the output is laid out for its consumer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     /// Control plane of Flux objects plus one Flux `Kustomization` per component folder.
@@ -40,7 +41,7 @@ pub enum Layout {
     Flat,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct MonitoringStackSpec {
     pub layout: Layout,
@@ -77,7 +78,7 @@ impl Default for MonitoringStackSpec {
 }
 
 /// Facts about the cluster the stack is deployed into (its prerequisites).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ClusterSpec {
     /// The `cluster` external label on every metric; defaults to the MonitoringStack's name.
@@ -99,7 +100,7 @@ impl Default for ClusterSpec {
 }
 
 /// The Flux control plane: where its objects live and where the rendered tree sits in Git.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct FluxSpec {
     /// Control-plane namespace: Flux objects only, no workloads.
@@ -126,7 +127,7 @@ impl Default for FluxSpec {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 pub enum SourceKind {
     #[default]
     GitRepository,
@@ -144,7 +145,7 @@ impl SourceKind {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct SourceRef {
     pub kind: SourceKind,
@@ -163,7 +164,7 @@ impl Default for SourceRef {
 }
 
 /// Container resources, as in a Pod spec, with validated quantities.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,7 +179,7 @@ impl Resources {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceAmounts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -191,6 +192,20 @@ pub struct ResourceAmounts {
 /// value the spec has no field for. Must be a mapping.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExtraValues(pub serde_yaml_ng::Mapping);
+
+impl schemars::JsonSchema for ExtraValues {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ExtraValues".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "description": "Raw values merged last over what the function renders (free-form).",
+            "additionalProperties": true,
+        })
+    }
+}
 
 impl<'de> Deserialize<'de> for ExtraValues {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -205,7 +220,7 @@ impl<'de> Deserialize<'de> for ExtraValues {
 }
 
 /// A reference to one key of a Secret in the component's namespace.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretKeyRef {
     pub name: DnsSubdomain,
@@ -221,7 +236,7 @@ impl SecretKeyRef {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Persistence {
     pub enabled: bool,
@@ -243,15 +258,18 @@ impl Default for Persistence {
     }
 }
 
-/// A component that is one Helm chart with no settings of its own beyond the common ones.
-/// `D` supplies its default namespace.
-#[derive(Debug, Clone, Deserialize)]
+/// A component installed by one Helm chart: switch, namespace, chart version, resources and raw
+/// values.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default, bound = "")]
 pub struct ChartSpec<D: ChartDefaults> {
+    /// Generate this component (its folder, Kustomization and chart source).
     pub enabled: bool,
+    /// The component's own namespace (the Flux Kustomization's `targetNamespace`).
     pub namespace: DnsLabel,
     /// Overrides the pinned chart version.
     pub chart_version: Option<ChartVersion>,
+    /// Requests and limits of the chart's main container.
     pub resources: Resources,
     /// Raw Helm values merged last.
     pub values: ExtraValues,
@@ -279,7 +297,7 @@ impl<D: ChartDefaults> Default for ChartSpec<D> {
 
 macro_rules! chart_component {
     ($alias:ident, $marker:ident, $namespace:literal) => {
-        #[derive(Debug, Clone)]
+        #[derive(Debug, Clone, schemars::JsonSchema)]
         pub struct $marker;
         impl ChartDefaults for $marker {
             const NAMESPACE: &'static str = $namespace;
@@ -301,7 +319,7 @@ chart_component!(
 );
 chart_component!(NodeExporterSpec, NodeExporterDefaults, "node-exporter");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct GrafanaSpec {
     pub enabled: bool,
@@ -343,7 +361,7 @@ impl Default for GrafanaSpec {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 pub enum ExposureType {
     /// A Service of type LoadBalancer (the seed's mikrolb); Grafana serves TLS itself.
     #[default]
@@ -354,7 +372,7 @@ pub enum ExposureType {
     HTTPRoute,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ExposureSpec {
     #[serde(rename = "type")]
@@ -383,7 +401,7 @@ impl Default for ExposureSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayRef {
     pub name: DnsSubdomain,
@@ -393,7 +411,7 @@ pub struct GatewayRef {
     pub section_name: Option<DnsSubdomain>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct TlsSpec {
     pub enabled: bool,
@@ -411,7 +429,7 @@ impl Default for TlsSpec {
 }
 
 /// Keycloak login through Grafana's `auth.generic_oauth` (the endpoint paths are Keycloak's).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OidcSpec {
     /// Issuer URL: the Keycloak realm, e.g. `https://idp.astaup.de/realms/main`.
@@ -464,7 +482,7 @@ impl OidcSpec {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 pub enum GrafanaRole {
     #[default]
     Viewer,
@@ -472,7 +490,7 @@ pub enum GrafanaRole {
     Admin,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlertingSpec {
     /// The stack's own alert rules (targets down, ingestion failing, collectors silent, disks
@@ -508,7 +526,7 @@ impl Default for AlertingSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct SlackSpec {
     pub enabled: bool,
@@ -539,7 +557,7 @@ impl AlertingSpec {
 }
 
 /// A user rule group: one `GrafanaAlertRuleGroup`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleGroupSpec {
     /// Object and group name.
@@ -560,7 +578,7 @@ impl RuleGroupSpec {
 }
 
 /// One alert rule: a query whose per-series value is compared with a threshold.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlertRuleSpec {
     /// Stable rule uid (letters, digits, `-`, `_`; at most 40).
@@ -602,7 +620,7 @@ impl AlertRuleSpec {
 }
 
 /// The datasource a rule queries (by its stable uid).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleDatasource {
     #[default]
@@ -610,7 +628,7 @@ pub enum RuleDatasource {
     Loki,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Critical,
@@ -620,7 +638,7 @@ pub enum Severity {
 }
 
 /// Grafana's `noDataState`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 pub enum NoDataState {
     #[default]
     OK,
@@ -630,7 +648,7 @@ pub enum NoDataState {
 }
 
 /// A user contact point: one `GrafanaContactPoint`, plus a route to it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContactPointSpec {
     /// Object and contact point name (what routes refer to).
@@ -646,7 +664,7 @@ pub struct ContactPointSpec {
 }
 
 /// One Grafana receiver (integration).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReceiverSpec {
     /// Integration type (`slack`, `email`, `webhook`, `pagerduty`, ...).
@@ -654,6 +672,7 @@ pub struct ReceiverSpec {
     pub kind: String,
     /// Non-secret settings, passed through.
     #[serde(default)]
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub settings: serde_yaml_ng::Mapping,
     /// Secret settings: setting path → Secret key (the operator's `valuesFrom`).
     #[serde(default)]
@@ -663,7 +682,7 @@ pub struct ReceiverSpec {
 }
 
 /// One label matcher of a notification route.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MatcherSpec {
     pub label: values::LabelName,
@@ -672,7 +691,7 @@ pub struct MatcherSpec {
     pub value: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 pub enum MatchOp {
     #[default]
     #[serde(rename = "=")]
@@ -686,7 +705,7 @@ pub enum MatchOp {
 }
 
 /// Which COSI API the cluster's driver speaks (it decides the credentials Secret's format).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CosiApiVersion {
     /// `objectstorage.k8s.io/v1alpha1`: one key `BucketInfo` holding JSON (the seed's Garage).
@@ -697,7 +716,7 @@ pub enum CosiApiVersion {
 }
 
 /// Object storage through COSI: the bucket claim, the access and the setup Job.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct StorageSpec {
     pub bucket_class: DnsSubdomain,
@@ -721,7 +740,7 @@ impl Default for StorageSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct LokiSpec {
     pub enabled: bool,
@@ -760,7 +779,7 @@ impl Default for LokiSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct MimirSpec {
     pub enabled: bool,
@@ -801,7 +820,7 @@ impl Default for MimirSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloySpec {
     pub enabled: bool,
@@ -823,7 +842,7 @@ impl Default for AlloySpec {
 
 /// The derived defaults are the intended ones: the collector follows Loki, every namespace is
 /// collected, no rules are added.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloyLogsSpec {
     /// The `alloy-logs` DaemonSet. Unset: on exactly when Loki is on (there is nowhere else to
@@ -848,7 +867,7 @@ impl AlloyLogsSpec {
 
 /// One Prometheus-style relabel rule (an Alloy `rule` / `write_relabel_config` block). Fields and
 /// defaults as in Alloy: action `replace`, separator `;`, regex `(.*)`, replacement `$1`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RelabelRule {
     #[serde(default)]
@@ -871,7 +890,7 @@ pub struct RelabelRule {
 }
 
 /// The relabel actions Alloy accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RelabelAction {
     #[default]
@@ -908,7 +927,7 @@ impl RelabelAction {
 
 /// A static scrape job of the metrics collector, for targets no ServiceMonitor or PodMonitor
 /// can describe (hosts outside the cluster, a router, a NAS).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExtraScrape {
     /// The `job` label of the scraped series; unique among `extraScrapes`.
@@ -933,7 +952,7 @@ impl ExtraScrape {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ScrapeScheme {
     #[default]
@@ -950,7 +969,7 @@ impl ScrapeScheme {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloyMetricsSpec {
     /// The `alloy-metrics` StatefulSet. Unset: on exactly when Mimir is on; `true` while
@@ -999,7 +1018,7 @@ impl Default for AlloyMetricsSpec {
 
 /// The prometheus-operator CRDs (PodMonitor, ServiceMonitor, PrometheusRule), installed as a
 /// HelmRelease in the control-plane namespace.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PrometheusCrdsSpec {
     pub enabled: bool,

@@ -6,8 +6,8 @@ use std::fmt;
 
 /// Declares a `String` newtype whose `Deserialize` runs `$check` and whose message names the rule.
 macro_rules! validated_string {
-    ($(#[$doc:meta])* $name:ident, $check:path) => {
-        $(#[$doc])*
+    ($(#[doc = $doc:expr])* $name:ident, $check:path) => {
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
@@ -34,7 +34,43 @@ macro_rules! validated_string {
                 f.write_str(&self.0)
             }
         }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                string_schema(concat!($($doc),*).trim(), pattern_of(stringify!($name)))
+            }
+        }
     };
+}
+
+/// A string schema with the type's doc comment as description and, where one regular
+/// expression says it, the pattern editors can check while typing.
+fn string_schema(description: &str, pattern: Option<&str>) -> schemars::Schema {
+    let mut schema = schemars::json_schema!({ "type": "string", "description": description });
+    if let Some(pattern) = pattern {
+        schema.insert("pattern".into(), pattern.into());
+    }
+    schema
+}
+
+/// Patterns for the types a regular expression describes exactly (the Rust check stays the
+/// authority; it also gives the error message).
+fn pattern_of(type_name: &str) -> Option<&'static str> {
+    Some(match type_name {
+        "DnsLabel" => "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+        "DnsSubdomain" => "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        "FluxDuration" => "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
+        "Retention" => "^([0-9]+(ms|s|m|h|d|w|y))+$",
+        "Quantity" => "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$",
+        "ChartVersion" => "^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$",
+        "HttpUrl" => "^https?://",
+        "DataKey" => "^[-._a-zA-Z0-9]+$",
+        _ => return None,
+    })
 }
 
 validated_string!(
@@ -890,6 +926,19 @@ pub struct IniValue(String);
 impl IniValue {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl schemars::JsonSchema for IniValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IniValue".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": ["string", "number", "boolean"],
+            "description": "A grafana.ini value (written as a string).",
+        })
     }
 }
 

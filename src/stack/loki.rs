@@ -2,8 +2,8 @@
 //! the loki HelmRelease in distributed mode on that bucket.
 
 use super::flux::PinnedChart;
-use super::storage::{env, Bucket};
-use super::{ChartFolder, Component, Context};
+use super::storage::{env, Bucket, StorageComponent};
+use super::{Component, Context};
 use crate::versions;
 use serde_json::{json, Value};
 
@@ -14,32 +14,14 @@ pub fn build(ctx: &Context) -> Option<Component> {
     if !spec.enabled {
         return None;
     }
-    let namespace = spec.namespace.as_str();
-    let bucket = Bucket {
-        component: FOLDER,
-        namespace,
-        spec: &spec.storage,
-    };
-    let mut component = ChartFolder {
+    let component = StorageComponent {
         folder: FOLDER,
-        namespace,
+        namespace: spec.namespace.as_str(),
         chart: PinnedChart::new(versions::LOKI, spec.chart_version.as_ref()),
-        values: values(ctx, &bucket),
+        storage: &spec.storage,
         extra: &spec.values,
-        // The chart's ServiceMonitor (self-monitoring) needs the CRDs.
-        uses_monitor_crds: true,
-        depends_on: Vec::new(),
-        staged: true,
-        namespace_labels: &[],
-    }
-    .build(ctx);
-    for object in bucket.cosi_objects(ctx) {
-        component.push("bucket.yaml", object);
-    }
-    for object in bucket.setup_objects(ctx) {
-        component.push("s3-setup.yaml", object);
-    }
-    Some(component)
+    };
+    Some(component.build(ctx, |bucket| values(ctx, bucket)))
 }
 
 /// Replicas of the components that scale with `spec.loki.replicas` (at most 2 for the light

@@ -56,55 +56,38 @@ impl Bucket<'_> {
         let name = self.component;
         let meta = || ctx.meta(name, Some(self.namespace));
         let protocol = "S3";
-        match self.spec.cosi_api_version {
-            CosiApiVersion::V1alpha1 => vec![
-                object(
-                    "objectstorage.k8s.io/v1alpha1",
-                    "BucketClaim",
-                    meta(),
-                    json!({ "spec": {
-                        "bucketClassName": self.spec.bucket_class,
-                        "protocols": [protocol],
-                    }}),
-                ),
-                object(
-                    "objectstorage.k8s.io/v1alpha1",
-                    "BucketAccess",
-                    meta(),
-                    json!({ "spec": {
-                        "bucketClaimName": name,
-                        "bucketAccessClassName": self.spec.bucket_access_class,
-                        "credentialsSecretName": self.cosi_secret(),
-                        "protocol": protocol,
-                    }}),
-                ),
-            ],
-            CosiApiVersion::V1alpha2 => vec![
-                object(
-                    "objectstorage.k8s.io/v1alpha2",
-                    "BucketClaim",
-                    meta(),
-                    json!({ "spec": {
-                        "bucketClassName": self.spec.bucket_class,
-                        "protocols": [protocol],
-                    }}),
-                ),
-                object(
-                    "objectstorage.k8s.io/v1alpha2",
-                    "BucketAccess",
-                    meta(),
-                    json!({ "spec": {
-                        "bucketAccessClassName": self.spec.bucket_access_class,
-                        "bucketClaims": [{
-                            "bucketClaimName": name,
-                            "accessMode": "ReadWrite",
-                            "accessSecretName": self.cosi_secret(),
-                        }],
-                        "protocol": protocol,
-                    }}),
-                ),
-            ],
-        }
+        let api_version = match self.spec.cosi_api_version {
+            CosiApiVersion::V1alpha1 => "objectstorage.k8s.io/v1alpha1",
+            CosiApiVersion::V1alpha2 => "objectstorage.k8s.io/v1alpha2",
+        };
+        // The claim has the same shape in both versions; the access changed.
+        let claim = object(
+            api_version,
+            "BucketClaim",
+            meta(),
+            json!({ "spec": {
+                "bucketClassName": self.spec.bucket_class,
+                "protocols": [protocol],
+            }}),
+        );
+        let access = match self.spec.cosi_api_version {
+            CosiApiVersion::V1alpha1 => json!({ "spec": {
+                "bucketClaimName": name,
+                "bucketAccessClassName": self.spec.bucket_access_class,
+                "credentialsSecretName": self.cosi_secret(),
+                "protocol": protocol,
+            }}),
+            CosiApiVersion::V1alpha2 => json!({ "spec": {
+                "bucketAccessClassName": self.spec.bucket_access_class,
+                "bucketClaims": [{
+                    "bucketClaimName": name,
+                    "accessMode": "ReadWrite",
+                    "accessSecretName": self.cosi_secret(),
+                }],
+                "protocol": protocol,
+            }}),
+        };
+        vec![claim, object(api_version, "BucketAccess", meta(), access)]
     }
 
     /// The shell script of the setup Job (POSIX sh, kubectl and jq).
@@ -285,6 +268,52 @@ echo "Secret $s3_secret is up to date"
             .annotation("monitoring-stack.dev/job-hash", &hash);
         let job = object("batch/v1", "Job", job_meta, json!({ "spec": job_spec }));
         vec![service_account, role, binding, job]
+    }
+}
+
+/// A component whose chart stores in a COSI bucket (Loki, Mimir): its folder holds the namespace,
+/// `bucket.yaml` and `s3-setup.yaml`, and the HelmRelease waits in `release/` until the setup
+/// Job has written the S3 Secret (a staged component).
+pub struct StorageComponent<'a> {
+    pub folder: &'static str,
+    pub namespace: &'a str,
+    pub chart: super::flux::PinnedChart,
+    pub storage: &'a StorageSpec,
+    pub extra: &'a crate::spec::ExtraValues,
+}
+
+impl StorageComponent<'_> {
+    /// Builds the folder; `values` gets the bucket to point the chart at its S3 Secret.
+    pub fn build(
+        self,
+        ctx: &Context,
+        values: impl FnOnce(&Bucket) -> serde_json::Value,
+    ) -> super::Component {
+        let bucket = Bucket {
+            component: self.folder,
+            namespace: self.namespace,
+            spec: self.storage,
+        };
+        let mut component = super::ChartFolder {
+            folder: self.folder,
+            namespace: self.namespace,
+            chart: self.chart,
+            values: values(&bucket),
+            extra: self.extra,
+            // The charts' ServiceMonitors (self-monitoring) need the CRDs.
+            uses_monitor_crds: true,
+            depends_on: Vec::new(),
+            staged: true,
+            namespace_labels: &[],
+        }
+        .build(ctx);
+        for object in bucket.cosi_objects(ctx) {
+            component.push("bucket.yaml", object);
+        }
+        for object in bucket.setup_objects(ctx) {
+            component.push("s3-setup.yaml", object);
+        }
+        component
     }
 }
 

@@ -1,0 +1,32 @@
+//! Writes the inputs of `bench/run.sh` to the directory in `$BENCH_OUT`; without it (as in a
+//! plain `cargo bench`) it does nothing. The script runs it unoptimised, which is quick to build:
+//! `BENCH_OUT=DIR cargo test --bench inputs`.
+//!
+//! Files: `seed.yaml` (the seed stack's ResourceList), `list-N.yaml` (N objects of the mix plus
+//! the minimal stack), `list-10mb.yaml` (10 MB), `pkg-N/` (N objects in files with a
+//! kustomization) and `stack.yaml` (the minimal stack, kpt's `--fn-config`).
+
+mod support;
+
+use std::path::PathBuf;
+
+fn main() {
+    let Some(out) = std::env::var_os("BENCH_OUT").map(PathBuf::from) else {
+        return;
+    };
+    let write = |name: &str, text: &str| {
+        std::fs::write(out.join(name), text).unwrap_or_else(|e| panic!("write {name}: {e}"));
+    };
+    std::fs::create_dir_all(&out).expect("create $BENCH_OUT");
+    write("seed.yaml", &support::seed_list());
+    write("stack.yaml", support::MINIMAL_STACK);
+    for n in [1_000, 2_000, 10_000, 80_000, 100_000] {
+        write(&format!("list-{n}.yaml"), &support::resource_list(n));
+    }
+    let (ten_mb, n) = support::resource_list_of_size(10_000_000);
+    write("list-10mb.yaml", &ten_mb);
+    write("list-10mb.count", &format!("{n}\n"));
+    for n in [1_000, 2_000] {
+        support::write_package(&out.join(format!("pkg-{n}")), n).expect("write package");
+    }
+}

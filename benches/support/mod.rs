@@ -1,0 +1,209 @@
+//! Benchmark inputs, shared by the criterion benches (`benches/process.rs`) and the
+//! whole-process script (`bench/run.sh`, through `benches/inputs.rs`).
+//!
+//! The mix is what a package of application manifests holds: a third each of Deployments
+//! (with a flow-style `args` list), ConfigMaps with multi-line data (a script and a properties
+//! file) and custom resources (a cert-manager `Certificate`, a `ServiceMonitor`), some with
+//! comments and quoted values as people write them. Objects average about 410 bytes, so a
+//! 10 MB ResourceList holds about 25,000 of them. Every object is unique (name, namespace).
+
+#![allow(dead_code)] // each bench target uses a part
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The minimal stack (krm/examples/minimal.yaml): the functionConfig of every benchmark list.
+pub const MINIMAL_STACK: &str = "apiVersion: monitoring-stack.dev/v1alpha1
+kind: MonitoringStack
+metadata:
+  name: main
+spec:
+  grafana:
+    hostname: grafana.example.com
+";
+
+/// Object `i` of the mix, as a YAML document at column 0 (no `---`).
+pub fn object(i: usize) -> String {
+    let namespace = format!("team-{}", i % 37);
+    let mut text = String::with_capacity(512);
+    match i % 3 {
+        0 => {
+            let _ = write!(
+                text,
+                "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-{i}
+  namespace: {namespace}
+  labels:
+    app.kubernetes.io/name: app-{i}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: app-{i}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: app-{i}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/shop/app:1.{minor}.0
+        args: [\"--port\", \"8080\"]
+        ports:
+        - containerPort: 8080
+        resources:
+          limits:
+            memory: 256Mi
+",
+                replicas = 1 + i % 3,
+                minor = i % 50,
+            );
+        }
+        1 => {
+            let _ = write!(
+                text,
+                "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings-{i}
+  namespace: {namespace}
+data:
+  enabled: \"yes\"
+  start.sh: |
+    #!/bin/sh
+    exec /app --config /etc/app/app.properties
+  app.properties: |
+    port=8080
+    pool.size={pool}
+    feature.flags=a,b
+",
+                pool = 4 + i % 8,
+            );
+        }
+        _ if i % 2 == 0 => {
+            let _ = write!(
+                text,
+                "# TLS for the public endpoint
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: web-{i}
+  namespace: {namespace}
+spec:
+  secretName: web-{i}-tls
+  dnsNames:
+  - web-{i}.example.com
+  issuerRef:
+    kind: ClusterIssuer
+    name: letsencrypt
+"
+            );
+        }
+        _ => {
+            let _ = write!(
+                text,
+                "apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: app-{i}
+  namespace: {namespace}
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: app-{i}
+  endpoints:
+  - port: http
+    interval: 30s # scrape often
+"
+            );
+        }
+    }
+    text
+}
+
+/// A ResourceList of `n` objects of the mix plus the minimal stack as functionConfig, in the
+/// block style kpt and kustomize write (items at column 0, contents indented by two).
+pub fn resource_list(n: usize) -> String {
+    let mut text = String::with_capacity(n * 430 + 512);
+    text.push_str("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
+    text.push_str(if n == 0 { "items: []\n" } else { "items:\n" });
+    for i in 0..n {
+        push_item(&mut text, &object(i));
+    }
+    text.push_str("functionConfig:\n");
+    for line in MINIMAL_STACK.lines() {
+        let _ = writeln!(text, "  {line}");
+    }
+    text
+}
+
+/// A ResourceList of about `bytes` bytes (whole objects).
+pub fn resource_list_of_size(bytes: usize) -> (String, usize) {
+    let mut n = bytes / 410;
+    loop {
+        let text = resource_list(n);
+        if text.len() >= bytes || n == 0 {
+            return (text, n);
+        }
+        n += (bytes - text.len()) / 400 + 1;
+    }
+}
+
+/// The seed cluster's stack (krm/examples/seed.yaml) as the functionConfig of an empty list:
+/// the function's full expansion with nothing to pass through.
+pub fn seed_list() -> String {
+    let seed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/seed.yaml"),
+    )
+    .expect("krm/examples/seed.yaml");
+    let mut text = String::from(
+        "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n",
+    );
+    for line in seed.lines() {
+        if line.is_empty() {
+            text.push('\n');
+        } else {
+            let _ = writeln!(text, "  {line}");
+        }
+    }
+    text
+}
+
+/// Appends `document` as one `- ` item of a block sequence at column 0.
+pub fn push_item(text: &mut String, document: &str) {
+    for (index, line) in document.lines().enumerate() {
+        text.push_str(if index == 0 {
+            "- "
+        } else if line.is_empty() {
+            ""
+        } else {
+            "  "
+        });
+        text.push_str(line);
+        text.push('\n');
+    }
+}
+
+/// Writes a package of `n` objects: `DIR/objects-NNN.yaml` files of 10 objects each and a
+/// `kustomization.yaml` listing them (for `kpt fn eval DIR` and `kubectl kustomize DIR`).
+pub fn write_package(dir: &Path, n: usize) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut kustomization = String::from(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nmetadata:\n  name: bench\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\nresources:\n",
+    );
+    for file in 0..n.div_ceil(10) {
+        let name = format!("objects-{file:04}.yaml");
+        let mut text = String::new();
+        for i in file * 10..(file * 10 + 10).min(n) {
+            if i > file * 10 {
+                text.push_str("---\n");
+            }
+            text.push_str(&object(i));
+        }
+        std::fs::write(dir.join(&name), text)?;
+        let _ = writeln!(kustomization, "- {name}");
+    }
+    std::fs::write(dir.join("kustomization.yaml"), kustomization)
+}

@@ -1,0 +1,463 @@
+//! Bounded YAML reading: the limits one run of the function accepts, and a reader that enforces
+//! them while it builds the [`Value`] tree.
+//!
+//! The function runs unattended in every GitOps pipeline of a cluster, on input it does not
+//! control (any file of a kpt package, any resource of a kustomization). Whatever that input
+//! holds, a run must end quickly with a result and never exhaust memory or the stack, so every
+//! dimension that could grow without bound has a named limit, and an error that names it:
+//!
+//! | limit | value | what it stops |
+//! |---|---|---|
+//! | [`MAX_INPUT_BYTES`] | 32 MiB | a huge input: checked before any parsing |
+//! | [`MAX_DEPTH`] | 100 | `[[[[...` or block nesting that would exhaust the stack |
+//! | [`MAX_NODES`] | 100,000 + 4 per input byte, at most 4,000,000 | alias bombs ("billion laughs"): every use of an alias counts |
+//! | [`MAX_TEXT_BYTES`] | 32 MiB | an alias of a long string used many times |
+//!
+//! Aliases are expanded (kubectl, kustomize and kpt read them too), but an alias counts at
+//! every use, so expansion cannot take more than an input without aliases could. A mapping may
+//! not repeat a key: YAML forbids it and readers disagree on which copy wins.
+
+use serde::de::{DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess};
+use serde_yaml_ng::value::{Tag, TaggedValue};
+use serde_yaml_ng::{Mapping, Value};
+use std::fmt;
+
+/// Largest input accepted, checked before parsing. A ResourceList holds the package's
+/// manifests: this stack's output is about 150 KiB, and the largest real inputs (packages that
+/// carry their CRDs) are a few MiB; 32 MiB leaves a wide margin, while parsing at most this
+/// much stays within a few hundred MiB of memory.
+pub const MAX_INPUT_BYTES: usize = 32 << 20;
+
+/// Deepest nesting of mappings and sequences, counting the document's root as level 1. The
+/// deepest real objects are CRDs (the deepest in this stack's references, cert-manager's
+/// ClusterIssuer, nests 38 levels; wrapped in a ResourceList, 40). Below the YAML parser's own
+/// hard limit of 128 so that the error names this one.
+pub const MAX_DEPTH: usize = 100;
+
+/// Most YAML nodes (scalars, mappings, sequences) any input may expand to, aliases counted at
+/// every use. Block-style manifests average more than 8 bytes per node, so a
+/// [`MAX_INPUT_BYTES`] input without aliases stays below it.
+pub const MAX_NODES: usize = 4_000_000;
+
+/// The node budget of an input of `n` bytes is `NODE_BUDGET_BASE + NODES_PER_INPUT_BYTE * n`
+/// (at most [`MAX_NODES`]). Text without aliases holds at most about one node per byte
+/// (`{a,b}`), so this leaves room for anchors reused a few times over (merge keys, shared
+/// blocks) while an alias bomb stops after a few times its own size, in milliseconds, instead of
+/// building millions of nodes first.
+pub const NODE_BUDGET_BASE: usize = 100_000;
+pub const NODES_PER_INPUT_BYTE: usize = 4;
+
+/// The node budget of an input of `input_bytes` bytes.
+pub fn node_budget(input_bytes: usize) -> usize {
+    NODE_BUDGET_BASE
+        .saturating_add(NODES_PER_INPUT_BYTE.saturating_mul(input_bytes))
+        .min(MAX_NODES)
+}
+
+/// Most scalar text (keys and values, in bytes) the input may expand to, aliases counted at
+/// every use. Without aliases the text of the scalars never exceeds the input's size, so this
+/// only stops an alias of a long string repeated many times.
+pub const MAX_TEXT_BYTES: usize = MAX_INPUT_BYTES;
+
+/// Why the input could not be read: a message and, when the problem sits inside the document,
+/// the field path of the node (`items[3].metadata.labels.app`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    pub message: String,
+    pub path: Option<String>,
+}
+
+/// The size check every entry point makes before parsing.
+pub fn check_size(input: &[u8]) -> Result<(), ReadError> {
+    if input.len() > MAX_INPUT_BYTES {
+        return Err(ReadError {
+            message: format!(
+                "input is larger than the limit of {} MiB ({MAX_INPUT_BYTES} bytes, MAX_INPUT_BYTES): \
+                 a package of manifests is far smaller; nothing was read",
+                MAX_INPUT_BYTES >> 20
+            ),
+            path: None,
+        });
+    }
+    Ok(())
+}
+
+/// Reads a stream that must hold exactly one YAML document.
+pub fn read_document(text: &str) -> Result<Value, ReadError> {
+    check_size(text.as_bytes())?;
+    let mut state = State::new(text.len());
+    let result =
+        Node { state: &mut state }.deserialize(serde_yaml_ng::Deserializer::from_str(text));
+    result.map_err(|error| state.error(error, text))
+}
+
+/// Reads every document of a stream (`---` separated), skipping empty ones. The limits apply to
+/// the stream as a whole.
+pub fn read_documents(text: &str) -> Result<Vec<Value>, ReadError> {
+    check_size(text.as_bytes())?;
+    let mut state = State::new(text.len());
+    let mut documents = Vec::new();
+    for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
+        state.document = Some(index);
+        match (Node { state: &mut state }).deserialize(document) {
+            Ok(Value::Null) => {}
+            Ok(value) => documents.push(value),
+            Err(error) => return Err(state.error(error, text)),
+        }
+    }
+    Ok(documents)
+}
+
+/// One step of a field path.
+#[derive(Debug, Clone)]
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// What one read has used so far, and the structured error when a limit was hit.
+struct State {
+    nodes: usize,
+    node_budget: usize,
+    text_bytes: usize,
+    depth: usize,
+    /// The document of a stream being read (for messages), `None` for a single document.
+    document: Option<usize>,
+    /// Our own error, with its path built innermost-first as it unwinds, and whether the path
+    /// is reported in full (a duplicate key) or only its first steps (a limit).
+    limit: Option<(String, Vec<Segment>, bool)>,
+}
+
+impl State {
+    fn new(input_bytes: usize) -> State {
+        State {
+            nodes: 0,
+            node_budget: node_budget(input_bytes),
+            text_bytes: 0,
+            depth: 0,
+            document: None,
+            limit: None,
+        }
+    }
+
+    fn fail<E: serde::de::Error>(&mut self, message: String) -> E {
+        self.limit = Some((message.clone(), Vec::new(), false));
+        E::custom(message)
+    }
+
+    /// An error about one node, reported with its full path.
+    fn fail_at<E: serde::de::Error>(&mut self, message: String) -> E {
+        self.limit = Some((message.clone(), Vec::new(), true));
+        E::custom(message)
+    }
+
+    /// Adds one step to the path of an error that is unwinding through a collection.
+    fn unwind(&mut self, segment: Segment) {
+        if let Some((_, path, _)) = &mut self.limit {
+            path.push(segment);
+        }
+    }
+
+    fn count_node<E: serde::de::Error>(&mut self, text_bytes: usize) -> Result<(), E> {
+        self.nodes += 1;
+        self.text_bytes += text_bytes;
+        if self.nodes > self.node_budget {
+            return Err(self.fail(format!(
+                "input expands to more than {} YAML nodes (the budget is {NODE_BUDGET_BASE} + \
+                 {NODES_PER_INPUT_BYTE} per byte of input, at most MAX_NODES = {MAX_NODES}); an \
+                 alias counts at every use, so this stops alias bombs (\"billion laughs\")",
+                self.node_budget
+            )));
+        }
+        if self.text_bytes > MAX_TEXT_BYTES {
+            return Err(self.fail(format!(
+                "input expands to more than {} MiB of text ({MAX_TEXT_BYTES} bytes, \
+                 MAX_TEXT_BYTES); an alias counts at every use, so a long string cannot be \
+                 repeated without bound",
+                MAX_TEXT_BYTES >> 20
+            )));
+        }
+        Ok(())
+    }
+
+    /// The error to report for a failed read: ours (with its path), or the parser's, with
+    /// its message made clearer where the usual cause is known.
+    fn error(&mut self, error: serde_yaml_ng::Error, text: &str) -> ReadError {
+        let location = error
+            .location()
+            .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
+            .unwrap_or_default();
+        let within = self
+            .document
+            .filter(|d| *d > 0)
+            .map(|d| format!(" in document {}", d + 1))
+            .unwrap_or_default();
+        if let Some((message, mut path, full)) = self.limit.take() {
+            path.reverse();
+            if !full {
+                // A size limit names where the expansion is, not the node it stopped at
+                // (`items[0].data.b`, not `items[0].data.b[1331][2646]`).
+                path.truncate(4);
+            }
+            return ReadError {
+                message: format!("{message}{within}{location}"),
+                path: (!path.is_empty()).then(|| format_path(&path)),
+            };
+        }
+        let raw = error.to_string();
+        let message = if raw.starts_with("recursion limit exceeded") {
+            // The parser's own limit (tags count as levels there): report it as ours.
+            format!("input nests mappings and sequences deeper than {MAX_DEPTH} levels (MAX_DEPTH){within}{location}")
+        } else if raw.starts_with("repetition limit exceeded") {
+            format!(
+                "input uses YAML aliases too often (the parser allows 100 alias uses per event; \
+                 MAX_NODES is {MAX_NODES}): an alias bomb{within}{location}"
+            )
+        } else {
+            let mut message = format!("input is not valid YAML{within}: {raw}");
+            if let Some(line) = error
+                .location()
+                .and_then(|l| text.lines().nth(l.line().saturating_sub(1)))
+            {
+                let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
+                if indent.contains('\t') {
+                    message.push_str(
+                        " (this line is indented with a tab: YAML indents with spaces only)",
+                    );
+                }
+            }
+            message
+        };
+        ReadError {
+            message,
+            path: None,
+        }
+    }
+}
+
+/// `items[3].metadata.labels.app`; keys that are not plain words are quoted
+/// (`annotations["config.kubernetes.io/path"]`).
+fn format_path(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+            Segment::Key(key) => {
+                let plain = !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                if plain {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                } else {
+                    out.push_str(&format!("[{key:?}]"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A mapping key as a path step (non-scalar keys by their type).
+fn key_segment(key: &Value) -> Segment {
+    Segment::Key(match key {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => "null".into(),
+        Value::Sequence(_) => "<sequence key>".into(),
+        Value::Mapping(_) => "<mapping key>".into(),
+        Value::Tagged(_) => "<tagged key>".into(),
+    })
+}
+
+/// Builds one node (and everything below it), counting against the limits. Mirrors
+/// `Value`'s own `Deserialize`, except that integers beyond 64 bits become floats (as Go's YAML
+/// readers take them) instead of failing the whole input.
+struct Node<'s> {
+    state: &'s mut State,
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Node<'_> {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Value, E> {
+        self.state.count_node(0)?;
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, i: i64) -> Result<Value, E> {
+        self.state.count_node(0)?;
+        Ok(Value::Number(i.into()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Value, E> {
+        self.state.count_node(0)?;
+        Ok(Value::Number(u.into()))
+    }
+
+    fn visit_i128<E: serde::de::Error>(self, i: i128) -> Result<Value, E> {
+        self.state.count_node(0)?;
+        Ok(Value::Number((i as f64).into()))
+    }
+
+    fn visit_u128<E: serde::de::Error>(self, u: u128) -> Result<Value, E> {
+        self.state.count_node(0)?;
+        Ok(Value::Number((u as f64).into()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Value, E> {
+        self.state.count_node(0)?;
+        Ok(Value::Number(f.into()))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
+        self.state.count_node(s.len())?;
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Value, E> {
+        self.state.count_node(s.len())?;
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Value, E> {
+        self.state.count_node(0)?;
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let state = self.state;
+        state.count_node(0)?;
+        enter(state)?;
+        let mut items = Vec::new();
+        loop {
+            match seq.next_element_seed(Node { state: &mut *state }) {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => break,
+                Err(error) => {
+                    state.unwind(Segment::Index(items.len()));
+                    return Err(error);
+                }
+            }
+        }
+        state.depth -= 1;
+        Ok(Value::Sequence(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let state = self.state;
+        state.count_node(0)?;
+        enter(state)?;
+        let mut mapping = Mapping::new();
+        while let Some(key) = map.next_key_seed(Node { state: &mut *state })? {
+            if mapping.contains_key(&key) {
+                let message = format!(
+                    "duplicate key {}: a mapping may hold each key once (YAML readers disagree \
+                     on which copy wins)",
+                    match &key {
+                        Value::String(s) => format!("{s:?}"),
+                        other => format!("{:?}", format_path(&[key_segment(other)])),
+                    }
+                );
+                let error = state.fail_at(message);
+                state.unwind(key_segment(&key));
+                return Err(error);
+            }
+            match map.next_value_seed(Node { state: &mut *state }) {
+                Ok(value) => {
+                    mapping.insert(key, value);
+                }
+                Err(error) => {
+                    state.unwind(key_segment(&key));
+                    return Err(error);
+                }
+            }
+        }
+        state.depth -= 1;
+        Ok(Value::Mapping(mapping))
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        let state = self.state;
+        let (tag, contents) = data.variant::<String>()?;
+        if tag.is_empty() {
+            return Err(state.fail_at("empty YAML tag".to_string()));
+        }
+        let value = contents.newtype_variant_seed(Node { state })?;
+        Ok(Value::Tagged(Box::new(TaggedValue {
+            tag: Tag::new(tag),
+            value,
+        })))
+    }
+}
+
+/// One level deeper; fails past [`MAX_DEPTH`].
+fn enter<E: serde::de::Error>(state: &mut State) -> Result<(), E> {
+    state.depth += 1;
+    if state.depth > MAX_DEPTH {
+        return Err(state.fail(format!(
+            "input nests mappings and sequences deeper than {MAX_DEPTH} levels (MAX_DEPTH)"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_value_reads() {
+        let text = "a: [1, -2, 3.5, x, true, null, !t {b: c}]\n\"k.e/y\": |\n  line\n";
+        let expected: Value = serde_yaml_ng::from_str(text).expect("yaml");
+        assert_eq!(read_document(text).expect("read"), expected);
+    }
+
+    #[test]
+    fn big_integers_become_floats() {
+        let value = read_document("n: 100000000000000000000\n").expect("read");
+        assert_eq!(value.get("n").and_then(Value::as_f64), Some(1e20));
+    }
+
+    #[test]
+    fn errors_carry_the_path() {
+        let error = read_document("items:\n- metadata:\n    labels: {a: 1, a: 2}\n").unwrap_err();
+        assert_eq!(error.path.as_deref(), Some("items[0].metadata.labels.a"));
+        assert!(
+            error.message.starts_with("duplicate key \"a\""),
+            "{}",
+            error.message
+        );
+        let deep = format!("x: {}{}\n", "[".repeat(150), "]".repeat(150));
+        let error = read_document(&deep).unwrap_err();
+        assert!(error.message.contains("MAX_DEPTH"), "{}", error.message);
+        assert!(error
+            .path
+            .as_deref()
+            .is_some_and(|p| p.starts_with("x[0][0]")));
+    }
+}

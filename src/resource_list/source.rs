@@ -1,0 +1,1634 @@
+//! The fast path of [`parse`](super::parse): a ResourceList in the block style orchestrators
+//! write is split into its items' source text without building their [`Value`]s, and items the
+//! function does not change are written back as that text.
+//!
+//! kpt and kustomize send every object of a package through the function, which generates its
+//! stack next to them and returns the others as they came. Building a `Value` tree for each of
+//! them and writing it out again costs far more than the function's own work (about 25 MB/s,
+//! PERFORMANCE.md) and drops their comments and quoting. Here one pass over the text checks that
+//! it is YAML of a plain, common form and records for each item where its text is and where its
+//! `apiVersion`, `kind`, `metadata.name`, `namespace`, `labels` and `annotations` are. The item
+//! then stays in [`ResourceList::items`](super::ResourceList) as a *source reference*
+//! (`Value::Number(i)`, meaningless anywhere else) until the function asks for its value
+//! ([`ResourceList::materialize`](super::ResourceList::materialize)); the writer copies the text
+//! of every reference still in the list.
+//!
+//! **What the scanner accepts**, and so what can never read differently from the full parser:
+//! a block mapping at column 0, block mappings and sequences indented with spaces, one-line
+//! plain, single- and double-quoted scalars (simple escapes only), `[]`, `{}` and one-line flow
+//! sequences of scalars, literal and folded block scalars without an indentation indicator,
+//! comments. Anything else — JSON and flow style, anchors, aliases, tags, multi-line flow or
+//! plain scalars, complex keys, directives, several documents, tabs outside block scalars, CR
+//! line breaks, duplicate keys, keys that are not strings, nesting or size near the
+//! [`limits`](super::limits) — makes [`scan`] return `None`, and the whole input is read by the
+//! full parser instead, with its error messages and limits. The tests check the scanner against
+//! the full parser on generated and mutated inputs.
+
+use super::{limits, ResourceList, API_VERSION, API_VERSION_BETA, KIND};
+use serde_yaml_ng::Value;
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+
+/// Nesting deeper than this, or more nodes than this, goes to the full parser, which owns the
+/// limits and their messages.
+const MAX_DEPTH: usize = limits::MAX_DEPTH / 2;
+const MAX_NODES: usize = limits::MAX_NODES / 2;
+/// Mappings with more keys than this check duplicates with a hash set instead of a scan.
+const LINEAR_KEYS: usize = 24;
+/// libyaml rejects implicit keys longer than 1024 characters.
+const MAX_KEY_BYTES: usize = 1000;
+
+/// The input text of a list read by the fast path, and its items.
+#[derive(Clone)]
+pub struct Source {
+    text: String,
+    items: Vec<ItemSource>,
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Source {{ {} bytes, {} items }}",
+            self.text.len(),
+            self.items.len()
+        )
+    }
+}
+
+/// Where one item is in the text (offsets as `u32`: inputs are far below 4 GiB, and a list of
+/// 25,000 items keeps these in 1.5 MB).
+#[derive(Debug, Clone, Default)]
+struct ItemSource {
+    /// Start of the line holding the item's `-`.
+    start: u32,
+    /// End of its last line (after the newline), or of the text.
+    end: u32,
+    /// Column of the `-`.
+    dash: u32,
+    /// `apiVersion` is a non-empty string.
+    api_version: bool,
+    kind: Option<Scalar>,
+    name: Option<Scalar>,
+    labels: Option<Block>,
+    /// The item is read in full while parsing: one of its identifying fields is missing, empty
+    /// or not a plain string, so the item checks must see its real value.
+    needs_value: bool,
+}
+
+/// A one-line scalar: its text without quotes, and how to decode it.
+#[derive(Debug, Clone, Copy)]
+struct Scalar {
+    start: u32,
+    end: u32,
+    style: Style,
+}
+
+impl Scalar {
+    fn new(start: usize, end: usize, style: Style) -> Scalar {
+        Scalar {
+            start: start as u32,
+            end: end as u32,
+            style,
+        }
+    }
+
+    fn text(self, text: &str) -> &str {
+        &text[self.start as usize..self.end as usize]
+    }
+}
+
+impl ItemSource {
+    fn range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Single,
+    Double,
+}
+
+/// The lines of a block mapping and the column of its keys.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    start: u32,
+    end: u32,
+    indent: u32,
+}
+
+/// What the function may ask of an item still held as text, before reading it in full.
+pub struct ItemView<'a> {
+    text: &'a str,
+    item: &'a ItemSource,
+}
+
+impl ItemView<'_> {
+    pub fn kind(&self) -> Option<Cow<'_, str>> {
+        self.item.kind.map(|s| decode(self.text, s))
+    }
+
+    pub fn name(&self) -> Option<Cow<'_, str>> {
+        self.item.name.map(|s| decode(self.text, s))
+    }
+
+    /// Whether `metadata.labels` has the key (with any value).
+    pub fn has_label(&self, key: &str) -> bool {
+        self.item
+            .labels
+            .is_some_and(|block| block_has_key(self.text, block, key))
+    }
+}
+
+impl Source {
+    pub(super) fn view(&self, index: usize) -> Option<ItemView<'_>> {
+        self.items.get(index).map(|item| ItemView {
+            text: &self.text,
+            item,
+        })
+    }
+
+    /// The full value of item `index`, read from its text by the full parser.
+    pub(super) fn value(&self, index: usize) -> Option<Value> {
+        let item = self.items.get(index)?;
+        let mut document = String::with_capacity(item.range().len() + 8);
+        document.push_str("items:\n");
+        document.push_str(&self.text[item.range()]);
+        let Value::Mapping(mut root) = limits::read_document(&document).ok()? else {
+            return None;
+        };
+        match root.remove("items")? {
+            Value::Sequence(mut items) if items.len() == 1 => items.pop(),
+            _ => None,
+        }
+    }
+
+    /// Appends the text of item `index` as an entry of a block sequence at column 0.
+    pub(super) fn copy_item(&self, index: usize, out: &mut String) {
+        let item = &self.items[index];
+        let text = &self.text[item.range()];
+        let dash = item.dash as usize;
+        if dash == 0 {
+            out.push_str(text);
+        } else {
+            for line in text.split_inclusive('\n') {
+                let spaces = line.bytes().take(dash).take_while(|b| *b == b' ').count();
+                out.push_str(&line[spaces..]);
+            }
+        }
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+}
+
+/// The source reference an item of a fast-parsed list holds until it is materialized.
+pub(super) fn reference(index: usize) -> Value {
+    Value::Number((index as u64).into())
+}
+
+pub(super) fn reference_index(value: &Value) -> Option<usize> {
+    match value {
+        Value::Number(n) => n.as_u64().map(|n| n as usize),
+        _ => None,
+    }
+}
+
+/// Splits `text` into a ResourceList whose items are source references (or values, for items
+/// the checks must see), or `None` when the text is not of the form the scanner reads.
+pub(super) fn scan(text: &str) -> Option<ResourceList> {
+    // A text that does not end its last line (a block scalar at the very end would lose or
+    // gain its final line break when copied) goes to the full parser.
+    if text.len() >= u32::MAX as usize || !text.ends_with('\n') {
+        return None;
+    }
+    let tabs = check_characters(text.as_bytes())?;
+    let mut scanner = Scanner::new(text);
+    scanner.tabs = tabs;
+    let scanned = scanner.run().ok()?;
+    let decode_root = |scalar: Option<Scalar>| scalar.map(|s| decode(text, s));
+    let api_version = match decode_root(scanned.api_version)?.as_ref() {
+        v @ (API_VERSION | API_VERSION_BETA) => v.to_string(),
+        _ => return None,
+    };
+    if decode_root(scanned.kind)?.as_ref() != KIND {
+        return None;
+    }
+    let function_config = match scanned.function_config {
+        None => None,
+        Some((start, end)) => {
+            let Value::Mapping(mut root) = limits::read_document(&text[start..end]).ok()? else {
+                return None;
+            };
+            match root.remove("functionConfig")? {
+                Value::Null => None,
+                config => Some(config),
+            }
+        }
+    };
+    let source = Source {
+        text: text.to_string(),
+        items: scanned.items,
+    };
+    let mut items = Vec::with_capacity(source.items.len());
+    for (index, item) in source.items.iter().enumerate() {
+        items.push(if item.needs_value {
+            source.value(index)?
+        } else {
+            reference(index)
+        });
+    }
+    let mut list = ResourceList::new(items, function_config);
+    list.api_version = api_version;
+    list.source = Some(source);
+    Some(list)
+}
+
+/// Writes the items of a list that holds source references after `header`: references as
+/// their text, values with `write_value`. The source text itself becomes the output buffer
+/// when the references come in text order and the output never overtakes the text still to
+/// be copied (then no second buffer of the input's size is needed); otherwise a new one is used.
+pub(super) fn write_items(
+    source: Source,
+    items: &[Value],
+    header: &str,
+    write_value: impl Fn(&mut String, &Value),
+) -> Vec<u8> {
+    let Source { text, items: spans } = source;
+    let starts: Vec<usize> = items
+        .iter()
+        .filter_map(reference_index)
+        .map(|i| spans[i].start as usize)
+        .collect();
+    let in_order = starts.windows(2).all(|pair| pair[0] < pair[1]);
+    let mut writer = Writer {
+        buffer: text.into_bytes(),
+        out: Vec::new(),
+        in_place: true,
+        written: 0,
+    };
+    if !in_order {
+        writer.leave_place();
+    }
+    let mut next = 0;
+    let mut piece = String::new();
+    writer.put(header.as_bytes(), starts.first().copied());
+    for item in items {
+        match reference_index(item) {
+            Some(index) => {
+                next += 1;
+                if !writer.copy(&spans[index]) {
+                    writer.put(b"\n", starts.get(next).copied());
+                }
+            }
+            None => {
+                piece.clear();
+                write_value(&mut piece, item);
+                writer.put(piece.as_bytes(), starts.get(next).copied());
+            }
+        }
+    }
+    writer.finish()
+}
+
+/// The output of [`write_items`]: in place in `buffer` (the source text) up to `written`, or
+/// in `out`.
+struct Writer {
+    buffer: Vec<u8>,
+    out: Vec<u8>,
+    in_place: bool,
+    written: usize,
+}
+
+impl Writer {
+    fn leave_place(&mut self) {
+        if self.in_place {
+            self.in_place = false;
+            self.out.reserve(self.buffer.len());
+            self.out.extend_from_slice(&self.buffer[..self.written]);
+        }
+    }
+
+    /// Appends `bytes`; in place only while the output stays before `limit`, the start of the
+    /// next text still to be copied.
+    fn put(&mut self, bytes: &[u8], limit: Option<usize>) {
+        if self.in_place && limit.is_some_and(|limit| self.written + bytes.len() > limit) {
+            self.leave_place();
+        }
+        if self.in_place {
+            let end = self.written + bytes.len();
+            if end > self.buffer.len() {
+                self.buffer.resize(end, 0);
+            }
+            self.buffer[self.written..end].copy_from_slice(bytes);
+            self.written = end;
+        } else {
+            self.out.extend_from_slice(bytes);
+        }
+    }
+
+    /// Appends an item's text moved to column 0; false when it did not end with a newline.
+    fn copy(&mut self, item: &ItemSource) -> bool {
+        let range = item.range();
+        let dash = item.dash as usize;
+        let newline = self.buffer[..range.end].last() == Some(&b'\n');
+        if self.in_place {
+            self.written =
+                dedent_in_place(&mut self.buffer, range.start, range.end, dash, self.written);
+        } else {
+            copy_dedented(&self.buffer[range], dash, &mut self.out);
+        }
+        newline
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.in_place {
+            self.buffer.truncate(self.written);
+            self.buffer
+        } else {
+            self.out
+        }
+    }
+}
+
+/// Copies lines of a sequence entry whose `-` is at column `dash` so that it is at column 0
+/// (comment lines indented less lose their indentation).
+fn copy_dedented(lines: &[u8], dash: usize, out: &mut Vec<u8>) {
+    if dash == 0 {
+        out.extend_from_slice(lines);
+    } else {
+        for line in lines.split_inclusive(|b| *b == b'\n') {
+            let spaces = line.iter().take(dash).take_while(|b| **b == b' ').count();
+            out.extend_from_slice(&line[spaces..]);
+        }
+    }
+}
+
+/// [`copy_dedented`] within one buffer, from `start..end` to `to` (`to <= start`); returns the
+/// end of what was written. A missing final newline is left to the caller.
+fn dedent_in_place(buffer: &mut [u8], start: usize, end: usize, dash: usize, to: usize) -> usize {
+    if dash == 0 {
+        buffer.copy_within(start..end, to);
+        return to + (end - start);
+    }
+    let mut to = to;
+    let mut at = start;
+    while at < end {
+        let line_end = buffer[at..end]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(end, |p| at + p + 1);
+        let spaces = buffer[at..line_end]
+            .iter()
+            .take(dash)
+            .take_while(|b| **b == b' ')
+            .count();
+        let from = at + spaces;
+        buffer.copy_within(from..line_end, to);
+        to += line_end - from;
+        at = line_end;
+    }
+    to
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether the text has only characters the YAML reader takes as they are — no control
+/// characters, CR, NEL, line or paragraph separators, byte-order marks or non-characters (the
+/// full parser decides about those) — and whether it has tabs (allowed here, checked where they
+/// stand). Eight bytes at a time while they are printable ASCII.
+fn check_characters(bytes: &[u8]) -> Option<bool> {
+    let mut tabs = false;
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(chunk) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().ok()?);
+            let below_space = word.wrapping_sub(0x20 * ONES) & !word & HIGHS;
+            let del = word ^ (0x7f * ONES);
+            let delete = del.wrapping_sub(ONES) & !del & HIGHS;
+            if (word & HIGHS) | below_space | delete == 0 {
+                at += 8;
+                continue;
+            }
+        }
+        let b = bytes[at];
+        if b < 0x80 {
+            match b {
+                b'\t' => tabs = true,
+                b'\n' => {}
+                0..0x20 | 0x7f => return None,
+                _ => {}
+            }
+            at += 1;
+            continue;
+        }
+        let next = bytes.get(at + 1).copied().unwrap_or(0);
+        let third = bytes.get(at + 2).copied().unwrap_or(0);
+        let rejected = match b {
+            0xC2 => next < 0xA0,
+            0xE2 => next == 0x80 && (third == 0xA8 || third == 0xA9),
+            0xEF => (next == 0xBB && third == 0xBF) || (next == 0xBF && third >= 0xBE),
+            _ => false,
+        };
+        if rejected {
+            return None;
+        }
+        at += 1;
+    }
+    Some(tabs)
+}
+
+/// The scanned structure of a whole ResourceList.
+struct Scanned {
+    api_version: Option<Scalar>,
+    kind: Option<Scalar>,
+    function_config: Option<(usize, usize)>,
+    items: Vec<ItemSource>,
+}
+
+/// Not of the form the scanner reads: the full parser takes over.
+#[derive(Debug)]
+struct Unsupported;
+
+type Step<T = ()> = Result<T, Unsupported>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Root,
+    Items,
+    Item,
+    Metadata,
+    Labels,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Map,
+    Seq,
+}
+
+struct Level<'a> {
+    kind: Kind,
+    indent: usize,
+    role: Role,
+    /// A sequence at its parent key's column (`key:\n- a`).
+    indentless: bool,
+    /// Where this mapping's keys start in `Scanner::keys`.
+    keys_from: usize,
+    /// All keys, once the mapping has more than [`LINEAR_KEYS`].
+    key_set: Option<HashSet<Cow<'a, str>>>,
+}
+
+/// A key or `-` whose value starts on a later line.
+#[derive(Clone, Copy)]
+struct Pending {
+    /// Column of the key or `-`: a nested value must be indented more (a sequence under a key
+    /// may also sit at the key's column).
+    indent: usize,
+    allow_indentless: bool,
+    role: Role,
+}
+
+/// Block scalar state: content lines are those indented at least `content` (found on the
+/// first non-empty line, and at least `min`).
+struct BlockScalar {
+    min: usize,
+    content: Option<usize>,
+    max_blank: usize,
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    stack: Vec<Level<'a>>,
+    keys: Vec<Cow<'a, str>>,
+    pending: Option<Pending>,
+    block: Option<BlockScalar>,
+    nodes: usize,
+    /// Whether the text has tabs at all (lines are checked only then).
+    tabs: bool,
+    /// The root key whose value is being read, and where its line starts.
+    root_key: Option<(Cow<'a, str>, usize)>,
+    out: Scanned,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(text: &'a str) -> Scanner<'a> {
+        Scanner {
+            text,
+            bytes: text.as_bytes(),
+            stack: Vec::with_capacity(16),
+            keys: Vec::with_capacity(64),
+            pending: None,
+            block: None,
+            nodes: 0,
+            tabs: true,
+            root_key: None,
+            out: Scanned {
+                api_version: None,
+                kind: None,
+                function_config: None,
+                items: Vec::new(),
+            },
+        }
+    }
+
+    fn run(mut self) -> Step<Scanned> {
+        let len = self.bytes.len();
+        let mut at = 0;
+        while at < len {
+            let end = memchr_newline(self.bytes, at).unwrap_or(len);
+            self.line(at, end)?;
+            at = end + 1;
+        }
+        self.finish(len)?;
+        Ok(self.out)
+    }
+
+    fn count(&mut self) -> Step {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(Unsupported);
+        }
+        Ok(())
+    }
+
+    /// One line `start..end` (without its newline).
+    fn line(&mut self, start: usize, end: usize) -> Step {
+        let bytes = self.bytes;
+        let line = &bytes[start..end];
+        let indent = line.iter().take_while(|b| **b == b' ').count();
+        let blank = indent == line.len();
+        if let Some(block) = &mut self.block {
+            match block.content {
+                None if blank => {
+                    block.max_blank = block.max_blank.max(indent);
+                    return Ok(());
+                }
+                None if line[indent] == b'\t' => return Err(Unsupported),
+                Some(content) if !blank && indent < content && line[indent] == b'\t' => {
+                    return Err(Unsupported)
+                }
+                None if indent >= block.min => {
+                    if block.max_blank > indent {
+                        return Err(Unsupported);
+                    }
+                    block.content = Some(indent);
+                    return Ok(());
+                }
+                Some(_) if blank => return Ok(()),
+                Some(content) if indent >= content => return Ok(()),
+                _ => self.block = None,
+            }
+        }
+        if blank {
+            return Ok(());
+        }
+        let first = line[indent];
+        if first == b'#' {
+            return Ok(());
+        }
+        if self.tabs && line.contains(&b'\t') {
+            return Err(Unsupported);
+        }
+        if indent == 0
+            && (line.starts_with(b"---") || line.starts_with(b"..."))
+            && line.get(3).is_none_or(|b| *b == b' ')
+        {
+            return Err(Unsupported);
+        }
+        let dash = is_dash(line, indent);
+
+        if self.stack.is_empty() {
+            // The root: a block mapping at column 0, opened by its first key.
+            if indent != 0 || dash || self.nodes > 0 {
+                return Err(Unsupported);
+            }
+            self.open(Kind::Map, 0, Role::Root, false, start)?;
+        }
+        if let Some(pending) = self.pending.take() {
+            if indent > pending.indent
+                || (pending.allow_indentless && indent == pending.indent && dash)
+            {
+                let kind = if dash { Kind::Seq } else { Kind::Map };
+                let indentless = indent == pending.indent;
+                self.open(kind, indent, pending.role, indentless, start)?;
+            } else {
+                self.null_value(pending.role)?;
+            }
+        }
+        loop {
+            let top = self.stack.last().ok_or(Unsupported)?;
+            if top.indent > indent || (top.indentless && top.indent == indent && !dash) {
+                self.close(start)?;
+                continue;
+            }
+            if top.indent != indent {
+                return Err(Unsupported);
+            }
+            break;
+        }
+        if self.stack.is_empty() {
+            return Err(Unsupported);
+        }
+        let top = self.stack.last().ok_or(Unsupported)?;
+        match (top.kind, dash) {
+            (Kind::Seq, true) => self.entry(start, end, indent),
+            (Kind::Map, false) => self.key_entry(start, end, indent),
+            _ => Err(Unsupported),
+        }
+    }
+
+    /// Opens a block collection at `indent`.
+    fn open(
+        &mut self,
+        kind: Kind,
+        indent: usize,
+        role: Role,
+        indentless: bool,
+        start: usize,
+    ) -> Step {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(Unsupported);
+        }
+        self.count()?;
+        match (role, kind) {
+            (Role::Items, Kind::Map) | (Role::Item, Kind::Seq) => return Err(Unsupported),
+            (Role::Metadata | Role::Labels, Kind::Seq) => {
+                self.current_item()?.needs_value = true;
+            }
+            _ => {}
+        }
+        let role = match kind {
+            Kind::Seq if role != Role::Items => Role::Other,
+            Kind::Map if matches!(role, Role::Items) => Role::Other,
+            _ => role,
+        };
+        if kind == Kind::Map {
+            match role {
+                Role::Labels => {
+                    self.current_item()?.labels = Some(Block {
+                        start: start as u32,
+                        end: start as u32,
+                        indent: indent as u32,
+                    })
+                }
+                _ => {}
+            }
+        }
+        self.stack.push(Level {
+            kind,
+            indent,
+            role,
+            indentless,
+            keys_from: self.keys.len(),
+            key_set: None,
+        });
+        Ok(())
+    }
+
+    /// Closes the innermost collection; `at` is where the line that closes it starts.
+    fn close(&mut self, at: usize) -> Step {
+        let level = self.stack.pop().ok_or(Unsupported)?;
+        self.keys.truncate(level.keys_from);
+        match level.role {
+            Role::Item => self.finish_item()?,
+            Role::Items => {
+                if let Some(item) = self.out.items.last_mut() {
+                    item.end = at as u32;
+                }
+            }
+            Role::Labels => {
+                if let Some(block) = &mut self.current_item()?.labels {
+                    block.end = at as u32;
+                }
+            }
+            Role::Root | Role::Metadata | Role::Other => {}
+        }
+        Ok(())
+    }
+
+    fn current_item(&mut self) -> Step<&mut ItemSource> {
+        self.out.items.last_mut().ok_or(Unsupported)
+    }
+
+    /// The identity checks need the item's value when a field is missing or odd.
+    fn finish_item(&mut self) -> Step {
+        let text = self.text;
+        let item = self.current_item()?;
+        let present = |s: Option<Scalar>| s.is_some_and(|s| !decode(text, s).is_empty());
+        if !(item.api_version && present(item.kind) && present(item.name)) {
+            item.needs_value = true;
+        }
+        Ok(())
+    }
+
+    /// A key or `-` whose value never came: null.
+    fn null_value(&mut self, role: Role) -> Step {
+        self.count()?;
+        match role {
+            Role::Item => Err(Unsupported),
+            Role::Metadata => {
+                self.current_item()?.needs_value = true;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A `- ...` line of a sequence whose dash is at `indent`.
+    fn entry(&mut self, start: usize, end: usize, indent: usize) -> Step {
+        let role = self.stack.last().map_or(Role::Other, |l| l.role);
+        let child = if role == Role::Items {
+            if let Some(item) = self.out.items.last_mut() {
+                item.end = start as u32;
+            }
+            self.out.items.push(ItemSource {
+                start: start as u32,
+                end: start as u32,
+                dash: indent as u32,
+                ..ItemSource::default()
+            });
+            Role::Item
+        } else {
+            Role::Other
+        };
+        self.node(start, end, indent + 1, indent, child)
+    }
+
+    /// The node after a `-` (from column `from`, the dash at `dash`).
+    fn node(&mut self, start: usize, end: usize, from: usize, dash: usize, role: Role) -> Step {
+        let line = &self.bytes[start..end];
+        let column = from + line[from..].iter().take_while(|b| **b == b' ').count();
+        if column == line.len() || line[column] == b'#' {
+            if column < line.len() && column == from {
+                return Err(Unsupported); // `-#`
+            }
+            self.pending = Some(Pending {
+                indent: dash,
+                allow_indentless: false,
+                role,
+            });
+            return Ok(());
+        }
+        if is_dash(line, column) {
+            self.open(Kind::Seq, column, role, false, start)?;
+            return self.entry(start, end, column);
+        }
+        if self.key_at(start, end, column)?.is_some() {
+            self.open(Kind::Map, column, role, false, start)?;
+            return self.key_entry(start, end, column);
+        }
+        if role == Role::Item {
+            return Err(Unsupported);
+        }
+        // A scalar item: its parent is the sequence at `dash`.
+        self.value(start, end, column, dash, None)
+    }
+
+    /// A `key: ...` line of a mapping whose keys are at `indent`.
+    fn key_entry(&mut self, start: usize, end: usize, indent: usize) -> Step {
+        let (key, after) = self.key_at(start, end, indent)?.ok_or(Unsupported)?;
+        self.count()?;
+        // Duplicate keys are errors for the full parser.
+        let level = self.stack.last_mut().ok_or(Unsupported)?;
+        let count = self.keys.len() - level.keys_from;
+        if let Some(set) = &mut level.key_set {
+            if !set.insert(key.clone()) {
+                return Err(Unsupported);
+            }
+        } else if self.keys[level.keys_from..].contains(&key) {
+            return Err(Unsupported);
+        } else if count >= LINEAR_KEYS {
+            let mut set: HashSet<Cow<'a, str>> =
+                self.keys[level.keys_from..].iter().cloned().collect();
+            set.insert(key.clone());
+            level.key_set = Some(set);
+        }
+        let role = level.role;
+        if level.key_set.is_none() {
+            self.keys.push(key.clone());
+        }
+        let child = match (role, key.as_ref()) {
+            (Role::Root, "items") => Role::Items,
+            (Role::Item, "metadata") => Role::Metadata,
+            (Role::Metadata, "labels") => Role::Labels,
+            _ => Role::Other,
+        };
+        if role == Role::Root {
+            self.end_root_key(start);
+            self.root_key = Some((key.clone(), start));
+        }
+        let field = match (role, key.as_ref()) {
+            (Role::Root, "apiVersion") => Some(Field::RootApiVersion),
+            (Role::Root, "kind") => Some(Field::RootKind),
+            (Role::Item, "apiVersion") => Some(Field::ApiVersion),
+            (Role::Item, "kind") => Some(Field::Kind),
+            (Role::Metadata, "name") => Some(Field::Name),
+            _ => None,
+        };
+        let line = &self.bytes[start..end];
+        let column = after + line[after..].iter().take_while(|b| **b == b' ').count();
+        if column == line.len() || line[column] == b'#' {
+            if column < line.len() && column == after {
+                return Err(Unsupported);
+            }
+            if field.is_some() {
+                self.field_not_string(field)?;
+            }
+            self.pending = Some(Pending {
+                indent,
+                allow_indentless: true,
+                role: child,
+            });
+            return Ok(());
+        }
+        match child {
+            Role::Items => {
+                // `items: []` only; any other inline value goes to the full parser.
+                if &line[column..] != b"[]" {
+                    return Err(Unsupported);
+                }
+                self.count()?;
+                return Ok(());
+            }
+            Role::Metadata | Role::Labels => {
+                if &line[column..] != b"{}" || child == Role::Metadata {
+                    self.current_item()?.needs_value = true;
+                }
+            }
+            _ => {}
+        }
+        self.value(start, end, column, indent, field)
+    }
+
+    /// Ends the span of the root key being read (`functionConfig` is kept for the full parser).
+    fn end_root_key(&mut self, at: usize) {
+        if let Some((key, start)) = self.root_key.take() {
+            if key == "functionConfig" {
+                self.out.function_config = Some((start, at));
+            }
+        }
+    }
+
+    /// Records a field whose value is not a one-line string.
+    fn field_not_string(&mut self, field: Option<Field>) -> Step {
+        match field {
+            Some(Field::RootApiVersion | Field::RootKind) => Err(Unsupported),
+            Some(_) => {
+                self.current_item()?.needs_value = true;
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn record(&mut self, field: Option<Field>, scalar: Scalar) -> Step {
+        let Some(field) = field else { return Ok(()) };
+        if scalar.style == Style::Plain && !plain_is_string(scalar.text(self.text)) {
+            return self.field_not_string(Some(field));
+        }
+        let slot = match field {
+            Field::RootApiVersion => &mut self.out.api_version,
+            Field::RootKind => &mut self.out.kind,
+            Field::ApiVersion => {
+                let present = !decode(self.text, scalar).is_empty();
+                self.current_item()?.api_version = present;
+                return Ok(());
+            }
+            Field::Kind => &mut self.current_item()?.kind,
+            Field::Name => &mut self.current_item()?.name,
+        };
+        *slot = Some(scalar);
+        Ok(())
+    }
+
+    /// An inline value starting at `column`; `parent` is the column of the collection it
+    /// belongs to (a block scalar's lines must be indented more).
+    fn value(
+        &mut self,
+        start: usize,
+        end: usize,
+        column: usize,
+        parent: usize,
+        field: Option<Field>,
+    ) -> Step {
+        self.count()?;
+        let line = &self.bytes[start..end];
+        let rest = &line[column..];
+        match rest[0] {
+            b'|' | b'>' => {
+                let header = rest[1..]
+                    .iter()
+                    .position(|b| *b == b' ')
+                    .map_or(&rest[1..], |p| &rest[1..1 + p]);
+                if !matches!(header, b"" | b"-" | b"+") {
+                    return Err(Unsupported);
+                }
+                let after = 1 + header.len();
+                if !comment_or_end(&rest[after..]) {
+                    return Err(Unsupported);
+                }
+                self.field_not_string(field)?;
+                self.block = Some(BlockScalar {
+                    min: parent + 1,
+                    content: None,
+                    max_blank: 0,
+                });
+                Ok(())
+            }
+            b'"' | b'\'' => {
+                let (scalar, after) = quoted(line, column, start).ok_or(Unsupported)?;
+                if !comment_or_end(&line[after..]) {
+                    return Err(Unsupported);
+                }
+                self.record(field, scalar)
+            }
+            b'[' | b'{' => {
+                let (after, scalars) = flow(line, column).ok_or(Unsupported)?;
+                self.nodes += scalars;
+                if !comment_or_end(&line[after..]) {
+                    return Err(Unsupported);
+                }
+                self.field_not_string(field)
+            }
+            _ => {
+                let (from, to, ends_key) = plain(line, column).ok_or(Unsupported)?;
+                if ends_key {
+                    return Err(Unsupported);
+                }
+                self.record(field, Scalar::new(start + from, start + to, Style::Plain))
+            }
+        }
+    }
+
+    /// The key at `column` of the line, decoded, and the column after its `:`; `None` when the
+    /// line holds no key there.
+    fn key_at(
+        &self,
+        start: usize,
+        end: usize,
+        column: usize,
+    ) -> Step<Option<(Cow<'a, str>, usize)>> {
+        let text: &'a str = self.text;
+        let line = &self.bytes[start..end];
+        let (scalar, after) = match line[column] {
+            b'"' | b'\'' => {
+                let (scalar, after) = quoted(line, column, start).ok_or(Unsupported)?;
+                let after = after + line[after..].iter().take_while(|b| **b == b' ').count();
+                if line.get(after) != Some(&b':') {
+                    return Ok(None);
+                }
+                (scalar, after)
+            }
+            b'[' | b'{' | b'?' | b'!' | b'&' | b'*' => return Ok(None),
+            _ => {
+                let Some((from, to, ends_key)) = plain(line, column) else {
+                    return Ok(None);
+                };
+                if !ends_key {
+                    return Ok(None);
+                }
+                let colon = to + line[to..].iter().take_while(|b| **b == b' ').count();
+                let scalar = Scalar::new(start + from, start + to, Style::Plain);
+                if !plain_is_string(scalar.text(text)) {
+                    return Err(Unsupported);
+                }
+                (scalar, colon)
+            }
+        };
+        // `:` must be followed by a space or the end of the line.
+        if line.get(after + 1).is_some_and(|b| *b != b' ') {
+            return Err(Unsupported);
+        }
+        if scalar.text(text).len() > MAX_KEY_BYTES {
+            return Err(Unsupported);
+        }
+        Ok(Some((decode(text, scalar), after + 1)))
+    }
+
+    fn finish(&mut self, len: usize) -> Step {
+        self.block = None;
+        if let Some(pending) = self.pending.take() {
+            self.null_value(pending.role)?;
+        }
+        if self.stack.is_empty() {
+            return Err(Unsupported);
+        }
+        while !self.stack.is_empty() {
+            self.close(len)?;
+        }
+        self.end_root_key(len);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    RootApiVersion,
+    RootKind,
+    ApiVersion,
+    Kind,
+    Name,
+}
+
+fn memchr_newline(bytes: &[u8], from: usize) -> Option<usize> {
+    bytes[from..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map(|p| from + p)
+}
+
+/// `-` at `column` followed by a space or the end of the line.
+fn is_dash(line: &[u8], column: usize) -> bool {
+    line.get(column) == Some(&b'-') && line.get(column + 1).is_none_or(|b| *b == b' ')
+}
+
+/// Only spaces, then the end of the line or a comment after at least one space.
+fn comment_or_end(rest: &[u8]) -> bool {
+    let spaces = rest.iter().take_while(|b| **b == b' ').count();
+    spaces == rest.len() || (spaces > 0 && rest[spaces] == b'#')
+}
+
+/// A quoted scalar at `column` that closes on this line: its content and the column after it.
+/// Double-quoted scalars may use the simple escapes only.
+fn quoted(line: &[u8], column: usize, line_start: usize) -> Option<(Scalar, usize)> {
+    let quote = line[column];
+    let mut at = column + 1;
+    while at < line.len() {
+        match line[at] {
+            b'\\' if quote == b'"' => {
+                if !matches!(
+                    line.get(at + 1)?,
+                    b'0' | b'a'
+                        | b'b'
+                        | b't'
+                        | b'n'
+                        | b'v'
+                        | b'f'
+                        | b'r'
+                        | b'e'
+                        | b' '
+                        | b'"'
+                        | b'/'
+                        | b'\\'
+                ) {
+                    return None;
+                }
+                at += 2;
+            }
+            b'\'' if quote == b'\'' && line.get(at + 1) == Some(&b'\'') => at += 2,
+            q if q == quote => {
+                let style = if quote == b'"' {
+                    Style::Double
+                } else {
+                    Style::Single
+                };
+                let scalar = Scalar::new(line_start + column + 1, line_start + at, style);
+                return Some((scalar, at + 1));
+            }
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+/// A plain scalar starting at `column`: its trimmed extent and whether a `: ` (or a final `:`)
+/// ends it, making it a key. `None` when a plain scalar cannot start there.
+fn plain(line: &[u8], column: usize) -> Option<(usize, usize, bool)> {
+    let first = line[column];
+    let next = line.get(column + 1).copied();
+    match first {
+        b'-' | b'?' | b':' => {
+            if next.is_none_or(|b| b == b' ') {
+                return None;
+            }
+        }
+        b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
+        | b'"' | b'%' | b'@' | b'`' => return None,
+        _ => {}
+    }
+    let trimmed = |end: usize| {
+        end - line[column..end]
+            .iter()
+            .rev()
+            .take_while(|b| **b == b' ')
+            .count()
+    };
+    let mut at = column;
+    while let Some(found) = line[at..].iter().position(|b| *b == b':' || *b == b'#') {
+        at += found;
+        if line[at] == b':' {
+            if line.get(at + 1).is_none_or(|b| *b == b' ') {
+                return Some((column, trimmed(at), true));
+            }
+        } else if at > column && line[at - 1] == b' ' {
+            return Some((column, trimmed(at), false));
+        }
+        at += 1;
+    }
+    Some((column, trimmed(line.len()), false))
+}
+
+/// `[]`, `{}` or a one-line flow sequence of scalars at `column`: the column after it and
+/// the number of scalars.
+fn flow(line: &[u8], column: usize) -> Option<(usize, usize)> {
+    let open = line[column];
+    if line.get(column + 1) == Some(&if open == b'[' { b']' } else { b'}' }) {
+        return Some((column + 2, 0));
+    }
+    if open != b'[' {
+        return None;
+    }
+    let mut at = column + 1;
+    let mut scalars = 0;
+    loop {
+        scalars += 1;
+        at += line[at..].iter().take_while(|b| **b == b' ').count();
+        match *line.get(at)? {
+            b'"' | b'\'' => {
+                let (_, after) = quoted(line, at, 0)?;
+                at = after;
+            }
+            b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'%'
+            | b'@' | b'`' | b'?' | b':' => return None,
+            b'-' if line
+                .get(at + 1)
+                .is_none_or(|b| matches!(b, b' ' | b',' | b']')) =>
+            {
+                return None
+            }
+            _ => {
+                let from = at;
+                while at < line.len() && !matches!(line[at], b',' | b']') {
+                    if matches!(line[at], b'[' | b'{' | b'}' | b'#' | b':') {
+                        return None;
+                    }
+                    at += 1;
+                }
+                if at == from {
+                    return None;
+                }
+            }
+        }
+        at += line[at..].iter().take_while(|b| **b == b' ').count();
+        match *line.get(at)? {
+            b',' => {
+                at += 1;
+                let next = at + line[at..].iter().take_while(|b| **b == b' ').count();
+                if line.get(next) == Some(&b']') {
+                    return None;
+                }
+            }
+            b']' => return Some((at + 1, scalars)),
+            _ => return None,
+        }
+    }
+}
+
+/// Whether a plain scalar reads as a string (not null, a boolean or a number) — exactly, by
+/// the full parser's rules: words that start with a letter are strings unless they are
+/// null or boolean words; anything else is asked of the parser.
+fn plain_is_string(text: &str) -> bool {
+    let Some(first) = text.bytes().next() else {
+        return false;
+    };
+    if first.is_ascii_alphabetic() || first == b'_' || first == b'/' || first >= 0x80 {
+        return !matches!(
+            text,
+            "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+        );
+    }
+    matches!(serde_yaml_ng::from_str::<Value>(text), Ok(Value::String(s)) if s == text)
+}
+
+/// The string a scanned scalar stands for.
+fn decode(text: &str, scalar: Scalar) -> Cow<'_, str> {
+    let raw = scalar.text(text);
+    match scalar.style {
+        Style::Plain => Cow::Borrowed(raw),
+        Style::Single if raw.contains("''") => Cow::Owned(raw.replace("''", "'")),
+        Style::Double if raw.contains('\\') => {
+            let mut out = String::with_capacity(raw.len());
+            let mut chars = raw.chars();
+            while let Some(c) = chars.next() {
+                if c != '\\' {
+                    out.push(c);
+                    continue;
+                }
+                out.push(match chars.next() {
+                    Some('0') => '\0',
+                    Some('a') => '\u{7}',
+                    Some('b') => '\u{8}',
+                    Some('t') => '\t',
+                    Some('n') => '\n',
+                    Some('v') => '\u{b}',
+                    Some('f') => '\u{c}',
+                    Some('r') => '\r',
+                    Some('e') => '\u{1b}',
+                    Some(other) => other, // ' ', '"', '/', '\\'
+                    None => break,
+                });
+            }
+            Cow::Owned(out)
+        }
+        _ => Cow::Borrowed(raw),
+    }
+}
+
+/// Whether the block mapping has `key` among its keys.
+fn block_has_key(text: &str, block: Block, key: &str) -> bool {
+    let bytes = text.as_bytes();
+    let (mut at, block_end, block_indent) = (
+        block.start as usize,
+        block.end as usize,
+        block.indent as usize,
+    );
+    while at < block_end {
+        let end = memchr_newline(bytes, at).map_or(block_end, |e| e.min(block_end));
+        let line = &bytes[at..end];
+        let indent = line.iter().take_while(|b| **b == b' ').count();
+        if indent == block_indent
+            && indent < line.len()
+            && line[indent] != b'#'
+            && !is_dash(line, indent)
+        {
+            let found = match line[indent] {
+                b'"' | b'\'' => quoted(line, indent, at).map(|(s, _)| s),
+                _ => plain(line, indent)
+                    .map(|(from, to, _)| Scalar::new(at + from, at + to, Style::Plain)),
+            };
+            if found.is_some_and(|s| decode(text, s) == key) {
+                return true;
+            }
+        }
+        at = end + 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{from_value, limits};
+    use super::*;
+
+    /// The full parser's reading of `text`, as `parse` does it without the fast path.
+    fn full(text: &str) -> Option<ResourceList> {
+        from_value(limits::read_document(text).ok()?).ok()
+    }
+
+    /// The property the fast path rests on: whatever it accepts, the full parser reads the
+    /// same way (items, functionConfig, version), and the written text reads back the same.
+    fn agrees(text: &str) -> bool {
+        let Some(fast) = scan(text) else {
+            return false;
+        };
+        let Some(expected) = full(text) else {
+            panic!("the scanner accepted what the full parser rejects:\n{text}");
+        };
+        // What the function may ask of the items still held as text.
+        let source = fast.source.as_ref().expect("source");
+        for (item, value) in fast.items.iter().zip(&expected.items) {
+            let Some(index) = reference_index(item) else {
+                assert_eq!(item, value, "{text}");
+                continue;
+            };
+            let view = source.view(index).expect("view");
+            let field = |path: &[&str]| {
+                let mut v = Some(value);
+                for p in path {
+                    v = v.and_then(|v| v.get(p));
+                }
+                v.and_then(Value::as_str).map(str::to_string)
+            };
+            let got = |s: Option<Cow<'_, str>>| s.map(|s| s.into_owned());
+            assert_eq!(got(view.kind()), field(&["kind"]), "{text}");
+            assert_eq!(got(view.name()), field(&["metadata", "name"]), "{text}");
+
+            let label = |k: &str| view.has_label(k);
+            let lookups: [(&str, &dyn Fn(&str) -> bool); 1] = [("labels", &label)];
+            for (map, has) in lookups {
+                let keys: Vec<String> = value
+                    .get("metadata")
+                    .and_then(|m| m.get(map))
+                    .and_then(Value::as_mapping)
+                    .map(|m| {
+                        m.keys()
+                            .filter_map(|k| k.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for key in &keys {
+                    assert!(has(key), "{map} {key:?} not found:\n{text}");
+                }
+                for absent in ["app", "x/y", "app.kubernetes.io/managed-by"] {
+                    if !keys.iter().any(|k| k == absent) {
+                        assert!(!has(absent), "{map} {absent:?} found:\n{text}");
+                    }
+                }
+            }
+        }
+        // Written as text (references copied), the list reads back as the full parser's.
+        let written = fast.to_yaml();
+        let back = full(&written)
+            .unwrap_or_else(|| panic!("output unreadable:\n{written}\nfrom:\n{text}"));
+        assert_eq!(back.items, expected.items, "{text}\n=> {written}");
+        assert_eq!(back.function_config, expected.function_config, "{text}");
+        assert_eq!(
+            fast.clone().into_yaml(),
+            written,
+            "in place differs:\n{text}"
+        );
+        let mut all = fast;
+        all.materialize(|_| true);
+        assert_eq!(all.items, expected.items, "{text}");
+        assert_eq!(all.function_config, expected.function_config);
+        assert_eq!(all.api_version, expected.api_version);
+        true
+    }
+
+    const KPT: &str = "apiVersion: config.kubernetes.io/v1
+kind: ResourceList
+items:
+- # a comment
+  apiVersion: v1
+  kind: ConfigMap
+  metadata:
+    name: settings # trailing
+    namespace: default
+    annotations:
+      config.kubernetes.io/index: '0'
+      config.kubernetes.io/path: 'cm.yaml'
+      internal.config.kubernetes.io/id: '1'
+  data:
+    enabled: \"yes\"
+    script: |
+      #!/bin/sh
+
+      echo hi
+    folded: >-
+      a
+      b
+    list: [a, b]
+    empty: {}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web
+    labels:
+      app.kubernetes.io/managed-by: someone
+      \"quoted/key\": 'it''s'
+  spec:
+    template:
+      spec:
+        containers:
+        - name: web
+          image: nginx
+          args: [\"--port\", \"8080\", '-v']
+          env:
+            - name: A
+              value: \"a\\tb\"
+functionConfig:
+  apiVersion: monitoring-stack.dev/v1alpha1
+  kind: MonitoringStack
+  metadata:
+    name: main
+  spec:
+    grafana:
+      hostname: grafana.example.com
+";
+
+    #[test]
+    fn reads_what_kpt_sends() {
+        assert!(agrees(KPT));
+        let list = scan(KPT).expect("fast path");
+        assert!(list.items.iter().all(|i| reference_index(i).is_some()));
+        // Unchanged items come back as their text, comments and quoting included.
+        let out = list.to_yaml();
+        assert!(out.contains("- # a comment\n  apiVersion: v1\n"), "{out}");
+        assert!(
+            out.contains("      config.kubernetes.io/index: '0'\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("args: [\"--port\", \"8080\", '-v']\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn indented_items_move_to_column_zero() {
+        let text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: a\n# between\n    data:\n      x: |\n        keep\n          this\n\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: b\n";
+        assert!(agrees(text));
+        let out = scan(text).expect("fast path").to_yaml();
+        assert!(
+            out.contains("items:\n- apiVersion: v1\n  kind: ConfigMap\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn odd_identities_are_read_in_full() {
+        for name in [
+            "\"\"",
+            "123",
+            "true",
+            "null",
+            "",
+            "[a]",
+            "|\n      x",
+            "'0'",
+            "\"a\\\"b\"",
+        ] {
+            let text = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: {name}\n");
+            agrees(&text);
+        }
+        let text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: \"\"\n";
+        let list = scan(text).expect("fast path");
+        assert!(reference_index(&list.items[0]).is_none(), "read in full");
+    }
+
+    #[test]
+    fn other_forms_go_to_the_full_parser() {
+        let cases = [
+            "{\"apiVersion\":\"config.kubernetes.io/v1\",\"kind\":\"ResourceList\",\"items\":[]}",
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- &a {x: 1}\n",
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: \"multi\n      line\"\n",
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  kind: B\n",
+            "---\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\n",
+            "apiVersion: config.kubernetes.io/v1\r\nkind: ResourceList\r\n",
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: a\n  data:\n    x: plain\n      continued\n",
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n\tkind: A\n",
+            "apiVersion: config.kubernetes.io/v1\nkind: List\nitems: []\n",
+        ];
+        for text in cases {
+            assert!(scan(text).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn character_check_matches_its_definition() {
+        fn reference(text: &str) -> Option<bool> {
+            let mut tabs = false;
+            for c in text.chars() {
+                match c {
+                    '\t' => tabs = true,
+                    '\n' => {}
+                    '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => return None,
+                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}' => return None,
+                    _ => {}
+                }
+            }
+            Some(tabs)
+        }
+        let pieces = [
+            "a",
+            "key: value\n",
+            " ",
+            "\n",
+            "\t",
+            "\r",
+            "\u{7f}",
+            "\u{85}",
+            "\u{a0}",
+            "é",
+            "\u{2028}",
+            "\u{2029}",
+            "\u{feff}",
+            "\u{fffd}",
+            "\u{fffe}",
+            "日本",
+            "🚀",
+            "\u{1}",
+            "~",
+            "01234567",
+        ];
+        let mut rng = Rng(7);
+        for _ in 0..20_000 {
+            let text: String = (0..rng.below(12))
+                .map(|_| pieces[rng.below(pieces.len())])
+                .collect();
+            assert_eq!(
+                check_characters(text.as_bytes()),
+                reference(&text),
+                "{text:?}"
+            );
+        }
+    }
+
+    /// A small deterministic generator (xorshift) for the mutation test.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Random edits of YAML-significant characters: whatever the scanner still accepts must
+    /// read exactly as the full parser reads it.
+    #[test]
+    fn mutated_inputs_agree_with_the_full_parser() {
+        const PIECES: &[&str] = &[
+            " ",
+            "  ",
+            "-",
+            "- ",
+            ":",
+            ": ",
+            "#",
+            " #",
+            "\"",
+            "'",
+            "|",
+            ">",
+            "|-",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "\n",
+            "\n  ",
+            "\n- ",
+            "a",
+            "1",
+            "\t",
+            "&",
+            "*",
+            "!",
+            "\\",
+            "''",
+            "?",
+            "%",
+            "name: x\n",
+            "  labels:\n    a: b\n",
+            "\n---\n",
+            "é",
+            "0x1",
+            "~",
+            "null",
+            "true",
+        ];
+        let bases = [
+            KPT.to_string(),
+            KPT.replace("\n- ", "\n  - ").replace("\n  ", "\n    "),
+        ];
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut accepted, mut total, mut readable) = (0, 0, 0);
+        let rounds = std::env::var("SOURCE_MUTATION_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(3000);
+        for round in 0..rounds {
+            let base = &bases[round % bases.len()];
+            let mut text = base.clone();
+            for _ in 0..1 + rng.below(3) {
+                let mut at = rng.below(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let piece = PIECES[rng.below(PIECES.len())];
+                match rng.below(3) {
+                    0 => text.insert_str(at, piece),
+                    1 => {
+                        let mut end = (at + 1 + rng.below(4)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        text.replace_range(at..end, "");
+                    }
+                    _ => {
+                        let mut end = (at + piece.len()).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        text.replace_range(at..end, piece);
+                    }
+                }
+            }
+            total += 1;
+            readable += usize::from(full(&text).is_some());
+            if agrees(&text) {
+                accepted += 1;
+            }
+        }
+        eprintln!("fast path took {accepted} of {total} mutated lists ({readable} readable)");
+        assert!(
+            accepted > total / 10 && accepted < readable,
+            "{accepted} of {readable}"
+        );
+    }
+}

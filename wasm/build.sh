@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Builds the WebAssembly artifacts (see wasm/README.md):
+#
+#   wasm/build.sh kpt   target/wasm/monitoring-stack.wasm   the kpt WASM function (Go js/wasm ABI)
+#   wasm/build.sh npm   wasm/pkg/                           the npm package (wasm-bindgen + wasm-opt)
+#   wasm/build.sh       both
+#
+# Needs the wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown); the npm
+# package also needs wasm-bindgen-cli at the exact version of the wasm-bindgen crate in Cargo.lock.
+# Both modules go through wasm-opt from the npm package `binaryen` pinned in wasm/package.json
+# (`cd wasm && npm ci`): Debian's binaryen 108 corrupts wasm-bindgen's externref table export.
+# Without it the modules are left unoptimised with a warning (an error under CI=true).
+#
+# Environment: WASM_PROFILE=wasm-release (default: size-optimised, LTO) or dev (fast to build,
+# several MB: for iteration). Every step is skipped when its output is newer than its input, and
+# concurrent runs wait for each other (flock), so tests can call this unconditionally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+what=${1:-all}
+case $what in kpt | npm | all) ;; *)
+    echo "usage: wasm/build.sh [kpt|npm|all]" >&2
+    exit 2
+    ;;
+esac
+
+profile=${WASM_PROFILE:-wasm-release}
+cargo=${CARGO:-cargo}
+target_dir=$root/target
+out=$target_dir/wasm
+mkdir -p "$out"
+
+# One build at a time (tests of several binaries, other shells).
+exec 9>"$out/.build.lock"
+flock 9
+
+# The size-optimised profile, defined here: the root Cargo.toml stays the library's.
+profile_flags=()
+if [ "$profile" = wasm-release ]; then
+    profile_flags=(
+        --config 'profile.wasm-release.inherits="release"'
+        --config 'profile.wasm-release.opt-level="z"'
+        --config 'profile.wasm-release.lto=true'
+        --config 'profile.wasm-release.codegen-units=1'
+        --config 'profile.wasm-release.panic="abort"'
+        --config 'profile.wasm-release.debug=false'
+        --config 'profile.wasm-release.incremental=false'
+    )
+fi
+locked=()
+if [ "${CI:-}" = true ]; then locked=(--locked); fi
+profile_dir=$profile
+if [ "$profile" = dev ]; then profile_dir=debug; fi
+wasm_dir=$target_dir/wasm32-unknown-unknown/$profile_dir
+
+build() { # package
+    "$cargo" build --quiet -p "$1" --target wasm32-unknown-unknown --profile "$profile" \
+        "${locked[@]}" "${profile_flags[@]}"
+}
+
+# True when $1 exists and is newer than every other argument.
+fresh() {
+    local output=$1
+    shift
+    [ -e "$output" ] || return 1
+    local input
+    for input in "$@"; do
+        [ "$output" -nt "$input" ] || return 1
+    done
+}
+
+wasm_opt=$root/wasm/node_modules/.bin/wasm-opt
+# The features rustc enables by default for wasm32-unknown-unknown.
+wasm_features=(--enable-bulk-memory --enable-sign-ext --enable-mutable-globals
+    --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue)
+
+optimize() { # input output
+    if [ "$profile" != wasm-release ]; then
+        cp "$1" "$2"
+    elif [ -x "$wasm_opt" ]; then
+        "$wasm_opt" -Oz "${wasm_features[@]}" "$1" -o "$2.tmp"
+        mv "$2.tmp" "$2"
+    elif [ "${CI:-}" = true ]; then
+        echo "wasm/build.sh: $wasm_opt not found: run npm ci in wasm/" >&2
+        exit 1
+    else
+        echo "wasm/build.sh: WARNING: $wasm_opt not found (npm ci in wasm/): not size-optimised" >&2
+        cp "$1" "$2"
+    fi
+}
+
+size_line() { # label file
+    printf '%-40s %9d bytes raw, %8d gzip\n' "$1" "$(stat -c %s "$2")" "$(gzip -9c "$2" | wc -c)"
+}
+
+build_kpt() {
+    build monitoring-stack-kpt
+    local module=$wasm_dir/monitoring_stack_kpt.wasm
+    if ! fresh "$out/monitoring-stack.wasm" "$module"; then
+        optimize "$module" "$out/monitoring-stack.wasm"
+    fi
+    size_line "kpt module, cargo output ($profile)" "$module"
+    size_line "kpt module (target/wasm)" "$out/monitoring-stack.wasm"
+}
+
+build_npm() {
+    build monitoring-stack-npm
+    local module=$wasm_dir/monitoring_stack_npm.wasm
+    local bindgen_dir=$out/bindgen
+    local pkg=$root/wasm/pkg
+    local want
+    want=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
+    if ! command -v wasm-bindgen >/dev/null; then
+        echo "wasm/build.sh: wasm-bindgen not found: cargo install wasm-bindgen-cli --version $want" >&2
+        exit 1
+    fi
+    local have
+    have=$(wasm-bindgen --version | awk '{print $2}')
+    if [ "$have" != "$want" ]; then
+        echo "wasm/build.sh: wasm-bindgen $have installed, Cargo.lock has $want:" \
+            "cargo install wasm-bindgen-cli --version $want --force" >&2
+        exit 1
+    fi
+    if ! fresh "$bindgen_dir/monitoring_stack_bg.wasm" "$module"; then
+        rm -rf "$bindgen_dir"
+        wasm-bindgen --target web --out-dir "$bindgen_dir" --out-name monitoring_stack "$module"
+    fi
+
+    mkdir -p "$pkg"
+    local final=$pkg/monitoring_stack_bg.wasm
+    if ! fresh "$final" "$bindgen_dir/monitoring_stack_bg.wasm"; then
+        optimize "$bindgen_dir/monitoring_stack_bg.wasm" "$final"
+    fi
+    cp "$bindgen_dir/monitoring_stack.js" "$bindgen_dir/monitoring_stack.d.ts" "$pkg/"
+    cp wasm/npm/package.json wasm/npm/README.md wasm/npm/index.d.ts "$pkg/"
+    cp wasm/npm/js/node.js wasm/npm/js/browser.js "$pkg/"
+
+    size_line "npm module, cargo output ($profile)" "$module"
+    size_line "wasm-bindgen output ($profile)" "$bindgen_dir/monitoring_stack_bg.wasm"
+    size_line "npm package .wasm (wasm/pkg)" "$final"
+}
+
+case $what in
+kpt) build_kpt ;;
+npm) build_npm ;;
+all)
+    build_kpt
+    build_npm
+    ;;
+esac
