@@ -43,16 +43,20 @@ BENCH_OUT=$in cargo test --locked --quiet --bench inputs >/dev/null
 # (what every input cost before the fast path).
 { printf '%%YAML 1.1\n---\n'; cat "$in/list-10mb.yaml"; } >"$in/list-10mb-full.yaml"
 
-# median_seconds NAME RUNS COMMAND: hyperfine's median, CSV kept as WORKDIR/NAME.csv.
+# median_seconds NAME RUNS COMMAND [HYPERFINE OPTIONS]: hyperfine's median, CSV kept as
+# WORKDIR/NAME.csv.
 median_seconds() {
-    hyperfine --style none --warmup 1 --runs "$2" --export-csv "$work/$1.csv" "$3" >/dev/null
+    hyperfine --style none --warmup 1 --runs "$2" --export-csv "$work/$1.csv" "${@:4}" "$3" >/dev/null
     awk -F, 'NR == 2 { print $4 }' "$work/$1.csv"
 }
 # rss_mb COMMAND: peak resident memory of the command's process tree, in MB.
 rss_mb() {
     /usr/bin/time -f %M -o "$work/rss" sh -c "$1" >/dev/null 2>&1 || true
-    awk '{ printf "%.1f", $1 / 1024 }' "$work/rss"
+    tail -1 "$work/rss" | awk '{ printf "%.1f", $1 / 1024 }'
 }
+# cpu_seconds NAME: mean user + system time of the last median_seconds NAME (less sensitive
+# than wall time to other work on the machine).
+cpu_seconds() { awk -F, 'NR == 2 { print $5 + $6 }' "$work/$1.csv"; }
 bytes() { wc -c <"$1" | tr -d ' '; }
 ms() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -68,10 +72,10 @@ echo
 
 echo "### The function against the I/O floor and the full parser"
 echo
-echo "| input | command | median | throughput | vs cat | max RSS | RSS / input |"
-echo "|---|---|---|---|---|---|---|"
+echo "| input | command | median | throughput | vs cat | CPU (user+sys) | CPU throughput | max RSS | RSS / input |"
+echo "|---|---|---|---|---|---|---|---|---|"
 seed_s=$(median_seconds seed "$runs" "$bin < $in/seed.yaml > /dev/null")
-echo "| seed stack (empty list) | \`monitoring-stack\` | $(ms "$seed_s") ms | | | $(rss_mb "$bin < $in/seed.yaml") MB | |"
+echo "| seed stack (empty list) | \`monitoring-stack\` | $(ms "$seed_s") ms | | | $(ms "$(cpu_seconds seed)") ms | | $(rss_mb "$bin < $in/seed.yaml") MB | |"
 size=$(bytes "$in/list-10mb.yaml")
 count=$(cat "$in/list-10mb.count")
 cat_s=$(median_seconds cat-10mb "$runs" "cat $in/list-10mb.yaml > /dev/null")
@@ -80,23 +84,27 @@ full_s=$(median_seconds full-10mb "$slow_runs" "$bin < $in/list-10mb-full.yaml >
 fast_rss=$(rss_mb "$bin < $in/list-10mb.yaml")
 full_rss=$(rss_mb "$bin < $in/list-10mb-full.yaml")
 input_mb=$(awk -v n="$size" 'BEGIN { printf "%.1f", n / 1048576 }')
-echo "| 10 MB list, $count objects | \`cat\` | $(ms "$cat_s") ms | $(mbps "$size" "$cat_s") MB/s | 1.00 | $(rss_mb "cat $in/list-10mb.yaml") MB | |"
-echo "| same | \`monitoring-stack\` (fast path) | $(ms "$fast_s") ms | $(mbps "$size" "$fast_s") MB/s | $(ratio "$fast_s" "$cat_s") | $fast_rss MB | $(ratio "$fast_rss" "$input_mb") |"
-echo "| same, read in full (\`%YAML\` first) | \`monitoring-stack\` (full parser) | $(ms "$full_s") ms | $(mbps "$size" "$full_s") MB/s | $(ratio "$full_s" "$cat_s") | $full_rss MB | $(ratio "$full_rss" "$input_mb") |"
+fast_cpu=$(cpu_seconds fast-10mb)
+full_cpu=$(cpu_seconds full-10mb)
+echo "| 10 MB list, $count objects | \`cat\` | $(ms "$cat_s") ms | $(mbps "$size" "$cat_s") MB/s | 1.00 | $(ms "$(cpu_seconds cat-10mb)") ms | | $(rss_mb "cat $in/list-10mb.yaml") MB | |"
+echo "| same | \`monitoring-stack\` (fast path) | $(ms "$fast_s") ms | $(mbps "$size" "$fast_s") MB/s | $(ratio "$fast_s" "$cat_s") | $(ms "$fast_cpu") ms | $(mbps "$size" "$fast_cpu") MB/s | $fast_rss MB | $(ratio "$fast_rss" "$input_mb") |"
+echo "| same, read in full (\`%YAML\` first) | \`monitoring-stack\` (full parser) | $(ms "$full_s") ms | $(mbps "$size" "$full_s") MB/s | $(ratio "$full_s" "$cat_s") | $(ms "$full_cpu") ms | $(mbps "$size" "$full_cpu") MB/s | $full_rss MB | $(ratio "$full_rss" "$input_mb") |"
 echo
 
 echo "### Growth with the number of objects"
 echo
-echo "| objects | input | median | per object | throughput | max RSS |"
-echo "|---|---|---|---|---|---|"
+echo "| objects | input | median | per object | throughput | CPU per object | max RSS |"
+echo "|---|---|---|---|---|---|---|"
 for n in 1000 10000 80000 100000; do
     file=$in/list-$n.yaml
-    s=$(median_seconds "list-$n" "$runs" "$bin < $file > /dev/null")
-    note=""
     if ! "$bin" <"$file" >/dev/null 2>"$work/list-$n.err"; then
-        note=" (refused: $(head -c 60 "$work/list-$n.err")...)"
+        s=$(median_seconds "list-$n" "$runs" "$bin < $file > /dev/null" --ignore-failure)
+        echo "| $n | $(awk -v n="$(bytes "$file")" 'BEGIN { printf "%.1f MB", n / 1e6 }') | refused in $(ms "$s") ms: $(cut -c1-90 "$work/list-$n.err" | head -1)... | | | | $(rss_mb "$bin < $file") MB |"
+        continue
     fi
-    echo "| $n | $(awk -v n="$(bytes "$file")" 'BEGIN { printf "%.1f MB", n / 1e6 }') | $(ms "$s") ms$note | $(awk -v s="$s" -v n="$n" 'BEGIN { printf "%.2f µs", s / n * 1e6 }') | $(mbps "$(bytes "$file")" "$s") MB/s | $(rss_mb "$bin < $file") MB |"
+    s=$(median_seconds "list-$n" "$runs" "$bin < $file > /dev/null")
+    per() { awk -v s="$1" -v n="$n" 'BEGIN { printf "%.2f µs", s / n * 1e6 }'; }
+    echo "| $n | $(awk -v n="$(bytes "$file")" 'BEGIN { printf "%.1f MB", n / 1e6 }') | $(ms "$s") ms | $(per "$s") | $(mbps "$(bytes "$file")" "$s") MB/s | $(per "$(cpu_seconds "list-$n")") | $(rss_mb "$bin < $file") MB |"
 done
 echo
 
@@ -115,6 +123,8 @@ for n in "${sizes[@]}"; do
     pkg=$work/pkg-$n
     rm -rf "$pkg" "$pkg-cat"
     cp -r "$in/pkg-$n" "$pkg"
+    # The stack writes its own kustomization.yaml at the package root.
+    rm "$pkg/kustomization.yaml"
     printf '#!/bin/sh\ntee %s | %s\n' "$work/kpt-input-$n.yaml" "$bin" >"$capture"
     chmod +x "$capture"
     kpt fn eval "$pkg" --exec "$capture" --fn-config "$in/stack.yaml" >/dev/null 2>&1

@@ -182,7 +182,8 @@ fn run(mut list: ResourceList) -> ResourceList {
         .collect();
     let names: BTreeSet<&str> = origin.keys().map(|key| key.name.as_str()).collect();
     list.materialize(|item| {
-        item.name().is_some_and(|name| names.contains(name.as_ref()))
+        item.name()
+            .is_some_and(|name| names.contains(name.as_ref()))
             || owners.iter().any(|owner| item.has_label(owner.label_key))
     });
     for item in &list.items {

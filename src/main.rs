@@ -49,7 +49,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         ["schema"] => {
-            emit(&to_pretty_json(&monitoring_stack::spec::schema::json_schema()));
+            emit(&to_pretty_json(
+                &monitoring_stack::spec::schema::json_schema(),
+            ));
             ExitCode::SUCCESS
         }
         ["schema", "--crd"] => {
@@ -78,7 +80,9 @@ fn main() -> ExitCode {
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.
 fn emit(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }
 
 fn to_pretty_json(value: &serde_json::Value) -> String {

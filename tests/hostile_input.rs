@@ -463,7 +463,9 @@ fn hostile_and_broken_input_is_reported_with_field_and_message() {
     assert!(cases.len() >= 30, "only {} cases", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
+        let start = Instant::now();
         let result = std::panic::catch_unwind(|| assert_case(case));
+        eprintln!("{}: {:?}", case.name, start.elapsed());
         match result {
             Ok(run) if run.elapsed < Duration::from_secs(20) => {}
             Ok(run) => failures.push(format!("{}: took {:?}", case.name, run.elapsed)),

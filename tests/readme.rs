@@ -14,7 +14,8 @@ struct Block {
 }
 
 fn blocks() -> Vec<Block> {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
     let lines: Vec<&str> = readme.lines().collect();
     let mut found = Vec::new();
     let mut i = 0;
@@ -36,7 +37,11 @@ fn blocks() -> Vec<Block> {
                 script.push('\n');
                 i += 1;
             }
-            found.push(Block { marker, script, line: start + 1 });
+            found.push(Block {
+                marker,
+                script,
+                line: start + 1,
+            });
         }
         i += 1;
     }
@@ -56,14 +61,29 @@ fn every_command_block_says_how_it_is_tested() {
         );
     }
     // The second opening command is the test suite, and .ci/run runs exactly it.
-    let ci = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).expect(".ci/run");
-    let suite = blocks.iter().find(|b| b.marker.starts_with("ci")).expect("the test command block");
-    let command = suite.script.lines().find(|l| !l.starts_with('#')).expect("a command").trim();
-    assert!(ci.lines().any(|l| l.trim().starts_with(command)), ".ci/run must run `{command}`");
+    let ci = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run"))
+        .expect(".ci/run");
+    let suite = blocks
+        .iter()
+        .find(|b| b.marker.starts_with("ci"))
+        .expect("the test command block");
+    let command = suite
+        .script
+        .lines()
+        .find(|l| !l.starts_with('#'))
+        .expect("a command")
+        .trim();
+    assert!(
+        ci.lines().any(|l| l.trim().starts_with(command)),
+        ".ci/run must run `{command}`"
+    );
 }
 
 fn have(tool: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -82,19 +102,29 @@ fn copy_dir(from: &Path, to: &Path) {
 fn run_blocks_succeed() {
     for tool in ["kpt", "kubectl"] {
         if !have(tool) {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{tool} is required in CI");
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{tool} is required in CI"
+            );
             eprintln!("SKIPPED: {tool} not installed; README command blocks were not run");
             return;
         }
     }
-    let scratch: PathBuf = std::env::temp_dir().join(format!("monitoring-stack-readme-{}", std::process::id()));
+    let scratch: PathBuf =
+        std::env::temp_dir().join(format!("monitoring-stack-readme-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("krm"), &scratch.join("krm"));
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("krm"),
+        &scratch.join("krm"),
+    );
     std::fs::create_dir_all(scratch.join("target/debug")).expect("mkdir");
     std::fs::copy(BIN, scratch.join("target/debug/monitoring-stack")).expect("binary");
     for block in blocks().iter().filter(|b| b.marker == "run") {
         // `cargo run -q --` is the binary the test already built.
-        let script = block.script.replace("cargo build && ", "").replace("cargo run -q --", "\"$BIN\"");
+        let script = block
+            .script
+            .replace("cargo build && ", "")
+            .replace("cargo run -q --", "\"$BIN\"");
         let output = Command::new("sh")
             .args(["-ec", &script])
             .current_dir(&scratch)

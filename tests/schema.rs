@@ -22,7 +22,10 @@ fn generated() -> [(&'static str, String); 3] {
     let crd: serde_yaml_ng::Value = serde_yaml_ng::to_value(schema::crd()).expect("yaml value");
     [
         (SCHEMA_FILE, json),
-        (CRD_FILE, monitoring_stack::resource_list::yaml::to_string(&crd)),
+        (
+            CRD_FILE,
+            monitoring_stack::resource_list::yaml::to_string(&crd),
+        ),
         (REFERENCE_FILE, schema::reference_markdown()),
     ]
 }
@@ -72,8 +75,16 @@ fn every_example_validates_and_names_the_schema() {
     assert!(examples.len() >= 6);
     for path in examples {
         let (text, value) = load(&path);
-        let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{}: {e}", e.instance_path())).collect();
-        assert!(errors.is_empty(), "{}:\n{}", path.display(), errors.join("\n"));
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{}:\n{}",
+            path.display(),
+            errors.join("\n")
+        );
         let expected = pathdiff(&root().join(SCHEMA_FILE), path.parent().expect("folder"));
         assert!(
             text.starts_with(&format!("# yaml-language-server: $schema={expected}\n")),
@@ -89,7 +100,11 @@ fn pathdiff(target: &Path, from: &Path) -> String {
     let from: Vec<_> = from.components().collect();
     let common = target.iter().zip(&from).take_while(|(a, b)| a == b).count();
     let mut parts: Vec<String> = from[common..].iter().map(|_| "..".to_string()).collect();
-    parts.extend(target[common..].iter().map(|c| c.as_os_str().to_string_lossy().to_string()));
+    parts.extend(
+        target[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().to_string()),
+    );
     parts.join("/")
 }
 
@@ -107,13 +122,22 @@ fn the_schema_rejects_what_the_function_rejects() {
     for (pointer, bad) in cases {
         let mut value = seed.clone();
         let (parent, key) = pointer.rsplit_once('/').expect("pointer");
-        value.pointer_mut(parent).and_then(Value::as_object_mut).expect("parent").insert(key.to_string(), bad);
+        value
+            .pointer_mut(parent)
+            .and_then(Value::as_object_mut)
+            .expect("parent")
+            .insert(key.to_string(), bad);
         assert!(!validator.is_valid(&value), "the schema accepts {pointer}");
         // And so does the function itself: same verdict, with the field named.
         let yaml = serde_yaml_ng::to_string(&value).expect("yaml");
-        let errors = monitoring_stack::render(yaml.as_bytes()).expect_err("the function rejects it too");
+        let errors =
+            monitoring_stack::render(yaml.as_bytes()).expect_err("the function rejects it too");
         let field = errors[0].field.clone().unwrap_or_default();
-        assert_eq!(format!("/{}", field.replace('.', "/")), pointer, "{errors:?}");
+        assert_eq!(
+            format!("/{}", field.replace('.', "/")),
+            pointer,
+            "{errors:?}"
+        );
     }
 }
 
@@ -123,7 +147,11 @@ fn the_crd_is_structural_and_validates_every_example() {
     let root_schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     let mut problems = Vec::new();
     structural(root_schema, "", &mut problems);
-    assert!(problems.is_empty(), "not structural:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "not structural:\n{}",
+        problems.join("\n")
+    );
 
     // Validate the examples with the same strict CRD converter the generated objects go through.
     let dir = std::env::temp_dir().join(format!("monitoring-stack-crd-{}", std::process::id()));
@@ -135,19 +163,26 @@ fn the_crd_is_structural_and_validates_every_example() {
     for path in examples() {
         let (_, mut value) = load(&path);
         value["metadata"]["namespace"] = "default".into();
-        schemas.validate(&value).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.join("\n")));
+        schemas
+            .validate(&value)
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.join("\n")));
     }
     let (_, mut typo) = load(&root().join("krm/examples/seed.yaml"));
     typo["metadata"]["namespace"] = "default".into();
     typo["spec"]["grafana"]["hostnme"] = "x".into();
-    assert!(schemas.validate(&typo).is_err(), "strict CRD validation catches a typo");
+    assert!(
+        schemas.validate(&typo).is_err(),
+        "strict CRD validation catches a typo"
+    );
 }
 
 /// The API server's structural-schema rules that matter here: a type at every level (or
 /// preserve-unknown-fields), no `properties` beside `additionalProperties`, no `oneOf`/`anyOf`
 /// carrying types, no `$ref`.
 fn structural(schema: &Value, path: &str, problems: &mut Vec<String>) {
-    let Some(map) = schema.as_object() else { return };
+    let Some(map) = schema.as_object() else {
+        return;
+    };
     let free = map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
     if !map.get("type").is_some_and(Value::is_string) && !free {
         problems.push(format!("{path}: no single type"));

@@ -132,7 +132,9 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     fn quantity(&mut self) -> Result<Value> {
-        self.text(&["10Gi", "500m", "1", "1.5", "2Mi", "0", "1e3", "100Ki", "1.5Gi"])
+        self.text(&[
+            "10Gi", "500m", "1", "1.5", "2Mi", "0", "1e3", "100Ki", "1.5Gi",
+        ])
     }
 
     fn duration(&mut self) -> Result<Value> {
@@ -150,7 +152,15 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     fn label_name(&mut self) -> Result<Value> {
-        self.text(&["job", "cluster", "__name__", "team", "namespace", "pod", "le"])
+        self.text(&[
+            "job",
+            "cluster",
+            "__name__",
+            "team",
+            "namespace",
+            "pod",
+            "le",
+        ])
     }
 
     fn maybe(
@@ -158,14 +168,14 @@ impl<'a, 'b> Gen<'a, 'b> {
         percent: u8,
         f: impl FnOnce(&mut Self) -> Result<Value>,
     ) -> Result<Option<Value>> {
-        Ok(if self.chance(percent)? { Some(f(self)?) } else { None })
+        Ok(if self.chance(percent)? {
+            Some(f(self)?)
+        } else {
+            None
+        })
     }
 
-    fn list(
-        &mut self,
-        max: usize,
-        mut f: impl FnMut(&mut Self) -> Result<Value>,
-    ) -> Result<Value> {
+    fn list(&mut self, max: usize, mut f: impl FnMut(&mut Self) -> Result<Value>) -> Result<Value> {
         let n = self.u.int_in_range(0..=max)?;
         let mut items = Vec::with_capacity(n);
         for _ in 0..n {
@@ -197,7 +207,10 @@ impl<'a, 'b> Gen<'a, 'b> {
         let mut amounts = |g: &mut Self| {
             g.fields(
                 50,
-                &mut [("cpu", &mut |g| g.quantity()), ("memory", &mut |g| g.quantity())],
+                &mut [
+                    ("cpu", &mut |g| g.quantity()),
+                    ("memory", &mut |g| g.quantity()),
+                ],
             )
         };
         self.fields(
@@ -250,7 +263,9 @@ impl<'a, 'b> Gen<'a, 'b> {
             &mut [
                 ("enabled", &mut |g| g.boolean()),
                 ("namespace", &mut |g| g.label()),
-                ("chartVersion", &mut |g| g.chart_version().map(|v| v.unwrap_or(Value::Null))),
+                ("chartVersion", &mut |g| {
+                    g.chart_version().map(|v| v.unwrap_or(Value::Null))
+                }),
                 ("resources", &mut |g| g.resources()),
                 ("values", &mut |g| g.values(0)),
             ],
@@ -262,7 +277,9 @@ impl<'a, 'b> Gen<'a, 'b> {
             90,
             &mut [
                 ("name", &mut |g| g.subdomain()),
-                ("key", &mut |g| g.text(&["url", "client-secret", "token", "a.b_c-d"])),
+                ("key", &mut |g| {
+                    g.text(&["url", "client-secret", "token", "a.b_c-d"])
+                }),
             ],
         )
     }
@@ -291,7 +308,10 @@ impl<'a, 'b> Gen<'a, 'b> {
     fn persistence(&mut self) -> Result<Value> {
         self.fields(
             50,
-            &mut [("enabled", &mut |g| g.boolean()), ("size", &mut |g| g.quantity())],
+            &mut [
+                ("enabled", &mut |g| g.boolean()),
+                ("size", &mut |g| g.quantity()),
+            ],
         )
     }
 
@@ -301,7 +321,9 @@ impl<'a, 'b> Gen<'a, 'b> {
             &mut [
                 ("enabled", &mut |g| g.boolean()),
                 ("namespace", &mut |g| g.label()),
-                ("chartVersion", &mut |g| g.chart_version().map(|v| v.unwrap_or(Value::Null))),
+                ("chartVersion", &mut |g| {
+                    g.chart_version().map(|v| v.unwrap_or(Value::Null))
+                }),
                 ("retention", &mut |g| g.retention()),
                 ("replicas", &mut |g| g.count(5)),
                 ("multiTenancy", &mut |g| g.boolean()),
@@ -342,9 +364,13 @@ impl<'a, 'b> Gen<'a, 'b> {
                 }),
                 ("sourceLabels", &mut |g| g.list(3, |g| g.label_name())),
                 ("separator", &mut |g| g.text(&[";", ",", ""])),
-                ("regex", &mut |g| g.text(&[".*", "kube-.*", "(a|b)", "[invalid", "a{2,}"])),
+                ("regex", &mut |g| {
+                    g.text(&[".*", "kube-.*", "(a|b)", "[invalid", "a{2,}"])
+                }),
                 ("modulus", &mut |g| g.count(10)),
-                ("targetLabel", &mut |g| g.text(&["team", "__tmp_x", "$1", "${1}_x"])),
+                ("targetLabel", &mut |g| {
+                    g.text(&["team", "__tmp_x", "$1", "${1}_x"])
+                }),
                 ("replacement", &mut |g| g.text(&["$1", "x", "${1}"])),
             ],
         )
@@ -388,7 +414,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                                             ])
                                         })
                                     }),
-                                    ("metricsPath", &mut |g| g.text(&["/metrics", "/probe", "metrics"])),
+                                    ("metricsPath", &mut |g| {
+                                        g.text(&["/metrics", "/probe", "metrics"])
+                                    }),
                                     ("scheme", &mut |g| g.text(&["http", "https"])),
                                     ("interval", &mut |g| g.duration()),
                                     ("labels", &mut |g| {
@@ -400,7 +428,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                             )
                         })
                     }),
-                    ("writeRelabelRules", &mut |g| g.list(2, |g| g.relabel_rule())),
+                    ("writeRelabelRules", &mut |g| {
+                        g.list(2, |g| g.relabel_rule())
+                    }),
                     ("resources", &mut |g| g.resources()),
                     ("values", &mut |g| g.values(0)),
                 ],
@@ -421,7 +451,9 @@ impl<'a, 'b> Gen<'a, 'b> {
         self.fields(
             60,
             &mut [
-                ("uid", &mut |g| g.text(&["r1", "high-cpu", "stack-x", "a_b"])),
+                ("uid", &mut |g| {
+                    g.text(&["r1", "high-cpu", "stack-x", "a_b"])
+                }),
                 ("title", &mut |g| g.text(&["High CPU", "x"])),
                 ("datasource", &mut |g| g.text(&["mimir", "loki"])),
                 ("expr", &mut |g| {
@@ -432,19 +464,37 @@ impl<'a, 'b> Gen<'a, 'b> {
                         "(",
                     ])
                 }),
-                ("above", &mut |g| Ok(Value::Number(g.u.int_in_range(-1i64..=100)?.into()))),
-                ("below", &mut |g| Ok(Value::Number((f64::from(g.u.int_in_range(-2i8..=2)?) / 4.0).into()))),
+                ("above", &mut |g| {
+                    Ok(Value::Number(g.u.int_in_range(-1i64..=100)?.into()))
+                }),
+                ("below", &mut |g| {
+                    Ok(Value::Number(
+                        (f64::from(g.u.int_in_range(-2i8..=2)?) / 4.0).into(),
+                    ))
+                }),
                 ("for", &mut |g| g.duration()),
-                ("severity", &mut |g| g.text(&["critical", "warning", "info"])),
-                ("summary", &mut |g| g.text(&["it broke", "{{ $labels.pod }}"])),
+                ("severity", &mut |g| {
+                    g.text(&["critical", "warning", "info"])
+                }),
+                ("summary", &mut |g| {
+                    g.text(&["it broke", "{{ $labels.pod }}"])
+                }),
                 ("description", &mut |g| g.text(&["more", "a\nb"])),
                 ("labels", &mut |g| {
-                    Ok(Value::Mapping(Mapping::from_iter([(g.label_name()?, s("x"))])))
+                    Ok(Value::Mapping(Mapping::from_iter([(
+                        g.label_name()?,
+                        s("x"),
+                    )])))
                 }),
                 ("annotations", &mut |_g| {
-                    Ok(Value::Mapping(Mapping::from_iter([(s("runbook"), s("https://x"))])))
+                    Ok(Value::Mapping(Mapping::from_iter([(
+                        s("runbook"),
+                        s("https://x"),
+                    )])))
                 }),
-                ("noDataState", &mut |g| g.text(&["OK", "NoData", "Alerting", "KeepLast"])),
+                ("noDataState", &mut |g| {
+                    g.text(&["OK", "NoData", "Alerting", "KeepLast"])
+                }),
             ],
         )
     }
@@ -493,7 +543,12 @@ impl<'a, 'b> Gen<'a, 'b> {
                                             70,
                                             &mut [
                                                 ("type", &mut |g| {
-                                                    g.text(&["slack", "email", "webhook", "pagerduty"])
+                                                    g.text(&[
+                                                        "slack",
+                                                        "email",
+                                                        "webhook",
+                                                        "pagerduty",
+                                                    ])
                                                 }),
                                                 ("settings", &mut |g| {
                                                     Ok(Value::Mapping(Mapping::from_iter([(
@@ -504,7 +559,9 @@ impl<'a, 'b> Gen<'a, 'b> {
                                                 ("secrets", &mut |g| {
                                                     let key = g.text(&["url", "integrationKey"])?;
                                                     let secret = g.secret_ref()?;
-                                                    Ok(Value::Mapping(Mapping::from_iter([(key, secret)])))
+                                                    Ok(Value::Mapping(Mapping::from_iter([(
+                                                        key, secret,
+                                                    )])))
                                                 }),
                                                 ("disableResolveMessage", &mut |g| g.boolean()),
                                             ],
@@ -538,15 +595,21 @@ impl<'a, 'b> Gen<'a, 'b> {
             &mut [
                 ("enabled", &mut |g| g.boolean()),
                 ("namespace", &mut |g| g.label()),
-                ("version", &mut |g| g.text(&["11.3.0", "docker.io/grafana/grafana:11.3.0", "latest"])),
+                ("version", &mut |g| {
+                    g.text(&["11.3.0", "docker.io/grafana/grafana:11.3.0", "latest"])
+                }),
                 ("resources", &mut |g| g.resources()),
                 ("persistence", &mut |g| g.persistence()),
                 ("exposure", &mut |g| {
                     g.fields(
                         50,
                         &mut [
-                            ("type", &mut |g| g.text(&["LoadBalancer", "Ingress", "HTTPRoute"])),
-                            ("loadBalancerClass", &mut |g| g.text(&["mikrolb", "example.com/lb"])),
+                            ("type", &mut |g| {
+                                g.text(&["LoadBalancer", "Ingress", "HTTPRoute"])
+                            }),
+                            ("loadBalancerClass", &mut |g| {
+                                g.text(&["mikrolb", "example.com/lb"])
+                            }),
                             ("annotations", &mut |g| {
                                 Ok(Value::Mapping(Mapping::from_iter([(
                                     g.text(&["example.com/x", "a"])?,
@@ -590,11 +653,17 @@ impl<'a, 'b> Gen<'a, 'b> {
                             ("clientId", &mut |g| g.text(&["grafana", "x"])),
                             ("clientSecret", &mut |g| g.secret_ref()),
                             ("displayName", &mut |g| g.text(&["Keycloak", "SSO"])),
-                            ("scopes", &mut |g| g.list(3, |g| g.text(&["openid", "email", "roles"]))),
-                            ("groupsClaim", &mut |g| g.text(&["groups", "realm_access.roles"])),
+                            ("scopes", &mut |g| {
+                                g.list(3, |g| g.text(&["openid", "email", "roles"]))
+                            }),
+                            ("groupsClaim", &mut |g| {
+                                g.text(&["groups", "realm_access.roles"])
+                            }),
                             ("adminGroup", &mut |g| g.text(&["grafana-admins", "admins"])),
                             ("editorGroup", &mut |g| g.text(&["editors"])),
-                            ("defaultRole", &mut |g| g.text(&["Viewer", "Editor", "Admin"])),
+                            ("defaultRole", &mut |g| {
+                                g.text(&["Viewer", "Editor", "Admin"])
+                            }),
                         ],
                     )
                 }),
@@ -661,7 +730,13 @@ impl<'a, 'b> Gen<'a, 'b> {
                                 )
                             }),
                             ("path", &mut |g| {
-                                g.text(&["./k8s/clusters/main/monitoring", "./", "k8s", "../x", "/abs"])
+                                g.text(&[
+                                    "./k8s/clusters/main/monitoring",
+                                    "./",
+                                    "k8s",
+                                    "../x",
+                                    "/abs",
+                                ])
                             }),
                         ],
                     )
@@ -732,7 +807,10 @@ impl<'a, 'b> Gen<'a, 'b> {
             metadata.insert(
                 s("annotations"),
                 Value::Mapping(Mapping::from_iter([
-                    (s("monitoring-stack.dev/stack"), self.text(&["other", "main"])?),
+                    (
+                        s("monitoring-stack.dev/stack"),
+                        self.text(&["other", "main"])?,
+                    ),
                     (s("config.kubernetes.io/path"), s("apps/x.yaml")),
                 ])),
             );

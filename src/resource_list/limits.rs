@@ -24,8 +24,9 @@ use std::fmt;
 
 /// Largest input accepted, checked before parsing. A ResourceList holds the package's
 /// manifests: this stack's output is about 150 KiB, and the largest real inputs (packages that
-/// carry their CRDs) are a few MiB; 32 MiB leaves a wide margin, while parsing at most this
-/// much stays within a few hundred MiB of memory.
+/// carry their CRDs) are a few MiB; 32 MiB leaves a wide margin. At the limit a run peaks at
+/// about 1 GiB of memory (measured: 31 MiB of ConfigMaps, block style or JSON, ~1.0 GB RSS and
+/// ~12 s in a release build); a larger input is refused at once (100 MB: 35 MB RSS, 0.1 s).
 pub const MAX_INPUT_BYTES: usize = 32 << 20;
 
 /// Deepest nesting of mappings and sequences, counting the document's root as level 1. The

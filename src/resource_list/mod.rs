@@ -73,7 +73,8 @@ impl ResourceList {
         let head = self.head();
         let mut out = source::write_items(source, &self.items, &head, yaml::write_item);
         out.extend_from_slice(self.tail().as_bytes());
-        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// `apiVersion`, `kind` and the `items:` line, as the writer puts them.
@@ -82,7 +83,11 @@ impl ResourceList {
         head.insert("apiVersion".into(), self.api_version.clone().into());
         head.insert("kind".into(), KIND.into());
         let mut out = yaml::to_string(&Value::Mapping(head));
-        out.push_str(if self.items.is_empty() { "items: []\n" } else { "items:\n" });
+        out.push_str(if self.items.is_empty() {
+            "items: []\n"
+        } else {
+            "items:\n"
+        });
         out
     }
 

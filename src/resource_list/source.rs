@@ -30,10 +30,10 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
-/// Nesting deeper than this, or more nodes than this, goes to the full parser, which owns the
-/// limits and their messages.
+/// Nesting deeper than this, or more nodes than this (counted as the full parser counts them),
+/// goes to the full parser, which owns the limits and their messages.
 const MAX_DEPTH: usize = limits::MAX_DEPTH / 2;
-const MAX_NODES: usize = limits::MAX_NODES / 2;
+const MAX_NODES: usize = limits::MAX_NODES / 10 * 9;
 /// Mappings with more keys than this check duplicates with a hash set instead of a scan.
 const LINEAR_KEYS: usize = 24;
 /// libyaml rejects implicit keys longer than 1024 characters.
@@ -669,17 +669,12 @@ impl<'a> Scanner<'a> {
             Kind::Map if matches!(role, Role::Items) => Role::Other,
             _ => role,
         };
-        if kind == Kind::Map {
-            match role {
-                Role::Labels => {
-                    self.current_item()?.labels = Some(Block {
-                        start: start as u32,
-                        end: start as u32,
-                        indent: indent as u32,
-                    })
-                }
-                _ => {}
-            }
+        if kind == Kind::Map && role == Role::Labels {
+            self.current_item()?.labels = Some(Block {
+                start: start as u32,
+                end: start as u32,
+                indent: indent as u32,
+            });
         }
         self.stack.push(Level {
             kind,
@@ -857,10 +852,10 @@ impl<'a> Scanner<'a> {
                 self.count()?;
                 return Ok(());
             }
-            Role::Metadata | Role::Labels => {
-                if &line[column..] != b"{}" || child == Role::Metadata {
-                    self.current_item()?.needs_value = true;
-                }
+            Role::Metadata | Role::Labels
+                if &line[column..] != b"{}" || child == Role::Metadata =>
+            {
+                self.current_item()?.needs_value = true;
             }
             _ => {}
         }
@@ -1104,11 +1099,7 @@ fn plain(line: &[u8], column: usize) -> Option<(usize, usize, bool)> {
     let first = line[column];
     let next = line.get(column + 1).copied();
     match first {
-        b'-' | b'?' | b':' => {
-            if next.is_none_or(|b| b == b' ') {
-                return None;
-            }
-        }
+        b'-' | b'?' | b':' if next.is_none_or(|b| b == b' ') => return None,
         b',' | b'[' | b']' | b'{' | b'}' | b'#' | b'&' | b'*' | b'!' | b'|' | b'>' | b'\''
         | b'"' | b'%' | b'@' | b'`' => return None,
         _ => {}
@@ -1310,9 +1301,8 @@ mod tests {
             assert_eq!(got(view.kind()), field(&["kind"]), "{text}");
             assert_eq!(got(view.name()), field(&["metadata", "name"]), "{text}");
 
-            let label = |k: &str| view.has_label(k);
-            let lookups: [(&str, &dyn Fn(&str) -> bool); 1] = [("labels", &label)];
-            for (map, has) in lookups {
+            {
+                let (map, has) = ("labels", |k: &str| view.has_label(k));
                 let keys: Vec<String> = value
                     .get("metadata")
                     .and_then(|m| m.get(map))

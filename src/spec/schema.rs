@@ -10,9 +10,14 @@ pub fn json_schema() -> Value {
     let generator = schemars::generate::SchemaSettings::draft2020_12()
         .with(|s| s.inline_subschemas = true)
         .into_generator();
-    let spec = generator.into_root_schema_for::<MonitoringStackSpec>().to_value();
+    let spec = generator
+        .into_root_schema_for::<MonitoringStackSpec>()
+        .to_value();
     let mut spec = strip_root(spec);
-    describe(&mut spec, "The stack: every field is optional except grafana.hostname (when Grafana is on).");
+    describe(
+        &mut spec,
+        "The stack: every field is optional except grafana.hostname (when Grafana is on).",
+    );
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://monitoring-stack.dev/schemas/v1alpha1/monitoringstack.json",
@@ -47,7 +52,11 @@ pub fn crd() -> Value {
             s.meta_schema = None;
         })
         .into_generator();
-    let mut spec = strip_root(generator.into_root_schema_for::<MonitoringStackSpec>().to_value());
+    let mut spec = strip_root(
+        generator
+            .into_root_schema_for::<MonitoringStackSpec>()
+            .to_value(),
+    );
     structural(&mut spec);
     let version = API_VERSION.rsplit('/').next().unwrap_or("v1alpha1");
     json!({
@@ -138,7 +147,10 @@ fn structural(schema: &mut Value) {
     }
     // Only the formats the API server knows.
     if let Some(format) = map.get("format").and_then(Value::as_str) {
-        if !matches!(format, "int32" | "int64" | "float" | "double" | "byte" | "date-time") {
+        if !matches!(
+            format,
+            "int32" | "int64" | "float" | "double" | "byte" | "date-time"
+        ) {
             map.remove("format");
         }
     }
@@ -260,18 +272,25 @@ fn type_of(field: &Value) -> String {
         }
     }
     if let Some(values) = field.get("enum").and_then(Value::as_array) {
-        let names: Vec<String> = values.iter().map(|v| format!("`{}`", v.as_str().unwrap_or("?"))).collect();
+        let names: Vec<String> = values
+            .iter()
+            .map(|v| format!("`{}`", v.as_str().unwrap_or("?")))
+            .collect();
         return names.join(" \\| ");
     }
     match field.get("type") {
         Some(Value::String(t)) if t == "array" => {
-            let inner = field.get("items").map_or("any".to_string(), |i| type_of(unwrap_nullable(i)));
+            let inner = field
+                .get("items")
+                .map_or("any".to_string(), |i| type_of(unwrap_nullable(i)));
             format!("list of {inner}")
         }
         Some(Value::String(t)) if t == "object" && field.get("properties").is_none() => {
             match field.get("additionalProperties") {
                 Some(Value::Object(_)) => {
-                    let inner = field.get("additionalProperties").map_or("any".into(), type_of);
+                    let inner = field
+                        .get("additionalProperties")
+                        .map_or("any".into(), type_of);
                     format!("map of {inner}")
                 }
                 _ => "map".to_string(),

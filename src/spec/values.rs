@@ -65,7 +65,9 @@ fn pattern_of(type_name: &str) -> Option<&'static str> {
         "DnsSubdomain" => "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
         "FluxDuration" => "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
         "Retention" => "^([0-9]+(ms|s|m|h|d|w|y))+$",
-        "Quantity" => "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$",
+        "Quantity" => {
+            "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+        }
         "ChartVersion" => "^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$",
         "HttpUrl" => "^https?://",
         "DataKey" => "^[-._a-zA-Z0-9]+$",

@@ -41,7 +41,12 @@ impl OomHandler for ArenaThenGrow {
         if !talc.oom_handler.claimed {
             talc.oom_handler.claimed = true;
             // SAFETY: the arena is static, used by nothing else, and claimed once.
-            unsafe { talc.claim(Span::from_base_size(ARENA.0.get().cast(), crate::ARENA_BYTES))? };
+            unsafe {
+                talc.claim(Span::from_base_size(
+                    ARENA.0.get().cast(),
+                    crate::ARENA_BYTES,
+                ))?
+            };
             return Ok(());
         }
         let needed = layout.size().max(layout.align()) + 2 * PAGE_BYTES;

@@ -119,7 +119,10 @@ pub fn fatal_out_of_memory(bytes: usize) {
     }
     let size = core::str::from_utf8(&digits[at..]).unwrap_or("?");
     write("stdout", crate::OUT_OF_MEMORY_RESOURCE_LIST);
-    write("stderr", "monitoring-stack: error: out of memory allocating ");
+    write(
+        "stderr",
+        "monitoring-stack: error: out of memory allocating ",
+    );
     write("stderr", size);
     write("stderr", crate::OUT_OF_MEMORY_HINT);
     exit(1);

@@ -311,7 +311,9 @@ mod host {
         fn drop(&mut self) {
             if self.0.is_counted_ref() {
                 let raw = self.0;
-                call(finalize_ref, &|f| f.put_raw(layout::finalize_ref::VALUE, raw));
+                call(finalize_ref, &|f| {
+                    f.put_raw(layout::finalize_ref::VALUE, raw)
+                });
             }
         }
     }
@@ -494,7 +496,13 @@ mod tests {
         );
         assert!(object.is_object());
         // Predefined values are never released.
-        for raw in [Raw::NULL, Raw::GLOBAL, Raw::GO, Raw::UNDEFINED, Raw::number(3.0)] {
+        for raw in [
+            Raw::NULL,
+            Raw::GLOBAL,
+            Raw::GO,
+            Raw::UNDEFINED,
+            Raw::number(3.0),
+        ] {
             assert!(!raw.is_counted_ref(), "{raw:?}");
         }
         assert!(Raw::predefined(FIRST_DYNAMIC_ID, TypeFlag::None).is_counted_ref());
@@ -531,11 +539,19 @@ mod tests {
         let calls: &[(&str, &[(usize, usize)])] = &[
             (
                 "valueGet",
-                &[(value_get::VALUE, 8), (value_get::NAME, 16), (value_get::RESULT, 8)],
+                &[
+                    (value_get::VALUE, 8),
+                    (value_get::NAME, 16),
+                    (value_get::RESULT, 8),
+                ],
             ),
             (
                 "valueSet",
-                &[(value_set::VALUE, 8), (value_set::NAME, 16), (value_set::X, 8)],
+                &[
+                    (value_set::VALUE, 8),
+                    (value_set::NAME, 16),
+                    (value_set::X, 8),
+                ],
             ),
             (
                 "valueIndex",

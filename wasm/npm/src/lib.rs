@@ -54,7 +54,10 @@ pub fn examples() -> Result<js_sys::Object, JsValue> {
     let examples = js_sys::Object::new();
     for (name, text) in [
         ("seed", include_str!("../../../krm/examples/seed.yaml")),
-        ("minimal", include_str!("../../../krm/examples/minimal.yaml")),
+        (
+            "minimal",
+            include_str!("../../../krm/examples/minimal.yaml"),
+        ),
     ] {
         js_sys::Reflect::set(&examples, &name.into(), &text.into())?;
     }

@@ -1,0 +1,387 @@
+//! Property tests of the promises the function makes about everything that is not its own:
+//! unrelated Kubernetes-like items (random kinds, names, nested maps and lists, multi-line
+//! strings, YAML 1.1 look-alikes such as `yes`, `0755`, `12:30`, `2024-01-01`, unicode) pass
+//! through semantically unchanged and in their order; a second run changes nothing, byte for
+//! byte; the generated part does not depend on where the stack or the unrelated items are; and
+//! pruning removes exactly the objects the stack generated before and no longer generates.
+//!
+//! Every run is also checked against the invariants shared with the fuzz targets
+//! (`fuzz/src/invariants.rs`). Case counts are small so the file runs in seconds in debug; the
+//! fuzz targets do the long searches.
+
+#[path = "../fuzz/src/invariants.rs"]
+mod invariants;
+
+use monitoring_stack::resource_list::yaml;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use serde_yaml_ng::{Mapping, Value};
+
+/// Strings that YAML 1.1 or 1.2 readers (go-yaml, PyYAML) would take for something else, and
+/// other text a writer must get right.
+const TRICKY: &[&str] = &[
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "Y",
+    "True",
+    "NULL",
+    "~",
+    "0755",
+    "0o17",
+    "0x1F",
+    "1e3",
+    "1_000",
+    "12:30",
+    "1:30:00",
+    "2024-01-01",
+    "2024-01-01T12:00:00Z",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "+1",
+    "-0",
+    "",
+    " ",
+    " leading",
+    "trailing ",
+    "a: b",
+    "a #b",
+    "#x",
+    "- x",
+    "? x",
+    "-",
+    "---",
+    "...",
+    "@x",
+    "`x`",
+    "%x",
+    "!x",
+    "&x",
+    "*x",
+    "{x}",
+    "[x]",
+    "'q'",
+    "\"dq\"",
+    "back\\slash",
+    "multi\nline\n",
+    "multi\nline",
+    "\nleading newline",
+    "trailing\n\n",
+    "tab\tin",
+    "\ttab",
+    "crlf\r\nx",
+    "ü日本🎉",
+    "zero\u{200b}width",
+    "nel\u{85}x",
+    "ls\u{2028}x",
+    "bom\u{feff}x",
+    "${VAR}",
+    "$${VAR}",
+    "{{ .Values.x }}",
+    "80-8080",
+    "30d",
+    "--port",
+    "1.2.3",
+    "k=v",
+];
+
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::sample::select(TRICKY).prop_map(String::from),
+        2 => "[a-zA-Z0-9 :#,.\\-_/'\"\\n]{0,16}",
+        1 => any::<String>().prop_map(|s| s.chars().take(12).collect()),
+    ]
+}
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => text().prop_map(Value::String),
+        1 => any::<bool>().prop_map(Value::Bool),
+        1 => any::<i64>().prop_map(|n| Value::Number(n.into())),
+        1 => any::<u64>().prop_map(|n| Value::Number(n.into())),
+        1 => prop::num::f64::NORMAL.prop_map(|f| Value::Number(f.into())),
+        1 => Just(Value::Null),
+    ]
+}
+
+fn mapping_of(value: impl Strategy<Value = Value>) -> impl Strategy<Value = Value> {
+    prop::collection::vec((text(), value), 0..4).prop_map(|entries| {
+        Value::Mapping(Mapping::from_iter(
+            entries.into_iter().map(|(k, v)| (Value::String(k), v)),
+        ))
+    })
+}
+
+/// Nested data: maps and lists of scalars, three levels deep at most.
+fn data() -> impl Strategy<Value = Value> {
+    scalar().prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Sequence),
+            mapping_of(inner),
+        ]
+    })
+}
+
+fn string_map() -> impl Strategy<Value = Value> {
+    mapping_of(text().prop_map(Value::String))
+}
+
+/// An object that is not the function's: random identity, labels, annotations (with the
+/// orchestrator's own ones) and data. Names start with `user-`, so they never collide with a
+/// generated object.
+fn unrelated() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(&["v1", "apps/v1", "batch/v1", "example.com/v1beta1"][..]),
+        prop::sample::select(&["ConfigMap", "Deployment", "Secret", "Widget", "Namespace"][..]),
+        "user-[a-z0-9]{1,8}",
+        prop::option::of(prop::sample::select(
+            &["default", "apps", "loki", "monitoring"][..],
+        )),
+        string_map(),
+        string_map(),
+        prop::option::of("[a-z]{1,6}/[a-z]{1,6}\\.yaml"),
+        data(),
+    )
+        .prop_map(
+            |(api_version, kind, name, namespace, labels, annotations, path, data)| {
+                let mut metadata = Mapping::new();
+                metadata.insert("name".into(), name.into());
+                if let Some(namespace) = namespace {
+                    metadata.insert("namespace".into(), namespace.into());
+                }
+                metadata.insert("labels".into(), labels);
+                let mut annotations = annotations.as_mapping().cloned().unwrap_or_default();
+                if let Some(path) = path {
+                    annotations.insert("internal.config.kubernetes.io/path".into(), path.into());
+                    annotations.insert("internal.config.kubernetes.io/id".into(), "7".into());
+                }
+                metadata.insert("annotations".into(), Value::Mapping(annotations));
+                let mut object = Mapping::new();
+                object.insert("apiVersion".into(), api_version.into());
+                object.insert("kind".into(), kind.into());
+                object.insert("metadata".into(), Value::Mapping(metadata));
+                object.insert("data".into(), data);
+                Value::Mapping(object)
+            },
+        )
+}
+
+fn example(path: &str) -> Value {
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .expect("example");
+    serde_yaml_ng::from_str(&text).expect("example YAML")
+}
+
+/// A small stack (two exporters and the CRDs): quick to expand, so properties about the items
+/// around it can run many cases.
+fn small_stack() -> Value {
+    serde_yaml_ng::from_str(
+        "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: main\nspec:\n  grafanaOperator: {enabled: false}\n  grafana: {enabled: false}\n  loki: {enabled: false}\n  mimir: {enabled: false}\n  alloyOperator: {enabled: false}\n  alloy: {enabled: false}\n",
+    )
+    .expect("stack")
+}
+
+const EXAMPLES: &[&str] = &[
+    "krm/examples/minimal.yaml",
+    "krm/examples/seed.yaml",
+    "krm/examples/collectors-custom.yaml",
+    "krm/examples/collectors-logs-only.yaml",
+    "krm/examples/collectors-metrics-only.yaml",
+    "krm/examples/grafana-alerting.yaml",
+    "krm/examples/grafana-httproute.yaml",
+    "krm/examples/grafana-ingress.yaml",
+    "krm/examples/grafana-no-oidc.yaml",
+    "krm/kustomize/legacy-plugin/stack.yaml",
+];
+
+fn list(items: Vec<Value>, config: Option<Value>) -> String {
+    let mut list = Mapping::new();
+    list.insert("apiVersion".into(), "config.kubernetes.io/v1".into());
+    list.insert("kind".into(), "ResourceList".into());
+    list.insert("items".into(), Value::Sequence(items));
+    if let Some(config) = config {
+        list.insert("functionConfig".into(), config);
+    }
+    yaml::to_string(&Value::Mapping(list))
+}
+
+fn items_of(list: &Value) -> Vec<Value> {
+    invariants::sequence(list, "items")
+}
+
+fn config(cases: u32) -> Config {
+    Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// Unrelated items come back first, in their order, with the same data and annotations;
+    /// a second run on the output changes nothing (checked inside `invariants::check`).
+    #[test]
+    fn unrelated_items_pass_through_unchanged(
+        items in prop::collection::vec(unrelated(), 0..6),
+        as_item in any::<bool>(),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let stack = small_stack();
+        let mut all = items.clone();
+        let input = if as_item {
+            all.insert(at.index(items.len() + 1), stack);
+            list(all.clone(), None)
+        } else {
+            list(all.clone(), Some(stack))
+        };
+        let (output, out) = invariants::check(input.as_bytes());
+        prop_assert!(!output.failed, "{}", output.stderr);
+        let out_items = items_of(&out);
+        // Read back from the text the orchestrator sends: the same values.
+        let sent = items_of(&serde_yaml_ng::from_str(&input).expect("input"));
+        prop_assert_eq!(&out_items[..sent.len()], &sent[..]);
+        prop_assert_eq!(&sent, &all);
+        prop_assert!(out_items.len() > sent.len(), "nothing generated");
+    }
+
+    /// The generated part is the same wherever the stack and the unrelated items are; the
+    /// unrelated items keep the order they were given in.
+    #[test]
+    fn output_does_not_depend_on_the_order_of_unrelated_items(
+        items in prop::collection::vec(unrelated(), 1..6),
+        shuffled in any::<u64>(),
+        at in any::<prop::sample::Index>(),
+    ) {
+        let stack = small_stack();
+        let mut reordered = items.clone();
+        // A deterministic shuffle from the case's random number.
+        let mut seed = shuffled;
+        for i in (1..reordered.len()).rev() {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            reordered.swap(i, (seed >> 33) as usize % (i + 1));
+        }
+        let mut with_stack = reordered.clone();
+        with_stack.insert(at.index(reordered.len() + 1), stack.clone());
+
+        let (first, first_list) = invariants::check(list(items.clone(), Some(stack)).as_bytes());
+        let (second, second_list) = invariants::check(list(with_stack.clone(), None).as_bytes());
+        prop_assert!(!first.failed && !second.failed);
+        let first_items = items_of(&first_list);
+        let second_items = items_of(&second_list);
+        prop_assert_eq!(&first_items[..items.len()], &items[..]);
+        prop_assert_eq!(&second_items[..with_stack.len()], &with_stack[..]);
+        prop_assert_eq!(&first_items[items.len()..], &second_items[with_stack.len()..]);
+        prop_assert_eq!(first_list.get("results"), second_list.get("results"));
+    }
+}
+
+/// Foreign objects a run must never remove: another stack's, one without the managed-by label,
+/// one managed by another tool, one with neither mark.
+fn foreign_objects() -> Vec<Value> {
+    let object = |name: &str, labels: &str, annotations: &str| -> Value {
+        serde_yaml_ng::from_str(&format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: loki\n  labels: {labels}\n  annotations: {annotations}\ndata:\n  x: \"1\"\n"
+        ))
+        .expect("object")
+    };
+    vec![
+        object(
+            "foreign-other-stack",
+            "{app.kubernetes.io/managed-by: monitoring-stack}",
+            "{monitoring-stack.dev/stack: other}",
+        ),
+        object(
+            "foreign-no-label",
+            "{}",
+            "{monitoring-stack.dev/stack: main}",
+        ),
+        object(
+            "foreign-other-tool",
+            "{app.kubernetes.io/managed-by: helm}",
+            "{monitoring-stack.dev/stack: main}",
+        ),
+        object("foreign-unmarked", "{}", "{}"),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(6))]
+
+    /// From the output of one example to the next (same stack, another spec): the objects the
+    /// first generated and the second does not are gone, the second's are there, and every
+    /// foreign object (another stack's, without the label, another tool's) is untouched.
+    #[test]
+    fn pruning_removes_exactly_what_is_no_longer_generated(
+        before in prop::sample::select(EXAMPLES),
+        after in prop::sample::select(EXAMPLES),
+        users in prop::collection::vec(unrelated(), 0..3),
+    ) {
+        let mut items = users.clone();
+        items.extend(foreign_objects());
+        let (first, first_list) = invariants::check(list(items, Some(example(before))).as_bytes());
+        prop_assert!(!first.failed, "{}", first.stderr);
+        let previous = items_of(&first_list);
+
+        let input = list(previous.clone(), Some(example(after)));
+        let (second, second_list) = invariants::check(input.as_bytes());
+        prop_assert!(!second.failed, "{}", second.stderr);
+        invariants::check_prune(input.as_bytes(), &second);
+
+        let out = items_of(&second_list);
+        let fresh = items_of(&invariants::check(list(users.clone(), Some(example(after))).as_bytes()).1);
+        let key = |o: &Value| format!(
+            "{}/{}/{}/{}",
+            o.get("apiVersion").and_then(Value::as_str).unwrap_or_default(),
+            o.get("kind").and_then(Value::as_str).unwrap_or_default(),
+            o.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str).unwrap_or_default(),
+            o.get("metadata").and_then(|m| m.get("name")).and_then(Value::as_str).unwrap_or_default(),
+        );
+        let stacks = vec!["main".to_string()];
+        let owned_keys = |items: &[Value]| -> std::collections::BTreeSet<String> {
+            items.iter().filter(|o| invariants::owned_by(o, &stacks)).map(key).collect()
+        };
+        // Owned objects after the second run: exactly what `after` generates from scratch.
+        prop_assert_eq!(owned_keys(&out), owned_keys(&fresh));
+        // What `before` generated and `after` does not: gone.
+        for gone in owned_keys(&previous).difference(&owned_keys(&fresh)) {
+            prop_assert!(!out.iter().any(|o| key(o) == *gone), "{} was not pruned", gone);
+        }
+        // Foreign and user objects: all there, unchanged, in their order, first.
+        let mut kept = users.clone();
+        kept.extend(foreign_objects());
+        prop_assert_eq!(&out[..kept.len()], &kept[..]);
+    }
+}
+
+/// Tagged items and other unusual but valid nodes pass through as well.
+#[test]
+fn unusual_nodes_pass_through() {
+    let text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- !Thing {apiVersion: v1, kind: ConfigMap, metadata: {name: user-t}}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: user-keys}\n  data: {1: one, true: t, null: n, 1.5: f, \"\": e, ? [complex, key] : v}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: user-big}\n  data: {n: 100000000000000000000, m: -100000000000000000000}\nfunctionConfig:\n  apiVersion: monitoring-stack.dev/v1alpha1\n  kind: MonitoringStack\n  metadata: {name: main}\n  spec: {grafana: {enabled: false}}\n";
+    let (output, _) = invariants::check(text.as_bytes());
+    assert!(!output.failed, "{}", output.stderr);
+}
+
+/// Every input that once broke an invariant (fuzz findings, minimised) keeps them now.
+#[test]
+fn fuzz_regressions_keep_the_invariants() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/regressions") {
+        let path = entry.expect("entry").path();
+        let input = std::fs::read(&path).expect("regression input");
+        let result = std::panic::catch_unwind(|| invariants::check(&input));
+        assert!(
+            result.is_ok(),
+            "{} breaks an invariant again",
+            path.display()
+        );
+        count += 1;
+    }
+    assert!(count > 0, "no regression inputs in {}", dir.display());
+}
