@@ -119,6 +119,9 @@ struct Case {
     field: Option<&'static str>,
     /// Text the error message must contain.
     message: &'static str,
+    /// Checked through the binary only: the YAML parser's cost of deep flow nesting grows
+    /// faster than linearly, and a debug build pays it for every extra in-process run.
+    binary_only: bool,
 }
 
 fn case(
@@ -132,6 +135,14 @@ fn case(
         input: input.into(),
         field,
         message,
+        binary_only: false,
+    }
+}
+
+fn binary_only(case: Case) -> Case {
+    Case {
+        binary_only: true,
+        ..case
     }
 }
 
@@ -157,6 +168,9 @@ fn assert_case(case: &Case) -> Run {
         case.message,
         run.stderr
     );
+    if case.binary_only {
+        return run;
+    }
     // The same run in process, under every invariant (items unchanged on error, ...).
     let (output, _) = invariants::check(&case.input);
     assert!(output.failed, "{name}: process() did not fail");
@@ -261,18 +275,18 @@ fn cases() -> Vec<Case> {
             Some("items[0].data.b"),
             "MAX_TEXT_BYTES",
         ),
-        case(
+        binary_only(case(
             "10,000-deep flow sequences",
             deep_flow("[", "]"),
             Some("items[0].data.x"),
             "deeper than 100 levels (MAX_DEPTH)",
-        ),
-        case(
+        )),
+        binary_only(case(
             "10,000-deep flow mappings",
             deep_flow("{a: ", "}"),
             Some("items[0].data.x"),
             "deeper than 100 levels (MAX_DEPTH)",
-        ),
+        )),
         case(
             "10,000-deep block sequences",
             deep_block(),
@@ -938,6 +952,7 @@ fn every_spec_field_with_a_wrong_type_is_an_error_at_its_path() {
         "{}",
         run.stderr
     );
+    eprintln!("{count} wrong-type cases");
     assert!(count > 200, "only {count} wrong-type cases");
 }
 

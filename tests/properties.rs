@@ -385,3 +385,16 @@ fn fuzz_regressions_keep_the_invariants() {
     }
     assert!(count > 0, "no regression inputs in {}", dir.display());
 }
+
+/// Fuzz finding (process_bytes): a literal block scalar that ends the input without a final
+/// line break read as "…\n" on the fast path's copy; its value must stay as parsed.
+#[test]
+fn block_scalar_at_the_very_end_keeps_its_value() {
+    let text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: user-script\n  data:\n    script: |\n      line one\n      line two";
+    let (_, out) = invariants::check(text.as_bytes());
+    let items = items_of(&out);
+    assert_eq!(
+        items[0]["data"]["script"].as_str(),
+        Some("line one\nline two")
+    );
+}

@@ -162,12 +162,12 @@ fn is_reserved_word(s: &str) -> bool {
 fn looks_numeric(s: &str) -> bool {
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
     let signed = unsigned.len() < s.len();
-    let lower = unsigned.to_ascii_lowercase();
-    if matches!(lower.as_str(), ".inf" | ".nan") {
+    let is = |word: &str| unsigned.eq_ignore_ascii_case(word);
+    if is(".inf") || is(".nan") {
         return true;
     }
     // go-yaml v2 hands signed scalars to strconv.ParseFloat, which reads `-inf`, `+NaN`, ...
-    if signed && matches!(lower.as_str(), "inf" | "infinity" | "nan") {
+    if signed && (is("inf") || is("infinity") || is("nan")) {
         return true;
     }
     if !unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
