@@ -52,8 +52,25 @@ pub fn needs_quotes(s: &str) -> bool {
     if is_white(first) || is_white(last) {
         return true; // plain scalars drop surrounding whitespace
     }
-    if s.chars().any(|c| c == '\t' || !is_printable(c)) {
-        return true; // tabs, line breaks, control chars need escapes
+    // One pass over the bytes (this runs for every key and value written): tabs, line breaks and
+    // control characters need escapes; `: ` would start a mapping value and ` #` a comment.
+    // The bytes of `:`, ` ` and `#` never occur inside a multi-byte character.
+    let mut previous = 0u8;
+    let mut ascii = true;
+    for &byte in s.as_bytes() {
+        match byte {
+            0x80.. => ascii = false,
+            0x20..=0x7E => {
+                if (previous == b':' && byte == b' ') || (previous == b' ' && byte == b'#') {
+                    return true;
+                }
+            }
+            _ => return true,
+        }
+        previous = byte;
+    }
+    if !ascii && !s.chars().all(is_printable) {
+        return true;
     }
     if is_indicator(first) {
         // `-x` and `?x` are plain scalars (`- --port` is how kubectl writes args); only a dash or
@@ -64,8 +81,8 @@ pub fn needs_quotes(s: &str) -> bool {
             return true;
         }
     }
-    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
-        return true; // would start a mapping value or a comment
+    if last == ':' {
+        return true; // would start a mapping value
     }
     if s == "---" || s == "..." || s.starts_with("--- ") || s.starts_with("... ") {
         return true; // document markers
@@ -255,7 +272,13 @@ fn looks_like_timestamp(s: &str) -> bool {
 
 /// Write `n` spaces.
 fn pad(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let chunk = left.min(SPACES.len());
+        out.push_str(&SPACES[..chunk]);
+        left -= chunk;
+    }
 }
 
 /// Write a node whose first line starts at the cursor, which sits at column
@@ -325,38 +348,53 @@ fn write_mapping(out: &mut String, map: &Mapping, col: usize) {
         if i > 0 {
             pad(out, col);
         }
-        match inline_key(key) {
-            Some(key) => {
-                out.push_str(&key);
-                out.push(':');
-                match value {
-                    Value::Mapping(m) if !m.is_empty() => {
-                        out.push('\n');
-                        pad(out, col + 2);
-                        write_mapping(out, m, col + 2);
-                    }
-                    // kubectl style: sequences align with their key.
-                    Value::Sequence(s) if !s.is_empty() => {
-                        out.push('\n');
-                        pad(out, col);
-                        write_sequence(out, s, col);
-                    }
-                    _ => {
-                        out.push(' ');
-                        write_node(out, value, col + 2);
-                    }
+        if write_implicit_key(out, key) {
+            out.push(':');
+            match value {
+                Value::Mapping(m) if !m.is_empty() => {
+                    out.push('\n');
+                    pad(out, col + 2);
+                    write_mapping(out, m, col + 2);
+                }
+                // kubectl style: sequences align with their key.
+                Value::Sequence(s) if !s.is_empty() => {
+                    out.push('\n');
+                    pad(out, col);
+                    write_sequence(out, s, col);
+                }
+                _ => {
+                    out.push(' ');
+                    write_node(out, value, col + 2);
                 }
             }
+        } else {
             // Explicit `? key` / `: value` entry for keys that cannot be
             // implicit; both halves are laid out like sequence items.
-            None => {
-                out.push_str("? ");
-                write_node(out, key, col + 2);
-                pad(out, col);
-                out.push_str(": ");
-                write_node(out, value, col + 2);
-            }
+            out.push_str("? ");
+            write_node(out, key, col + 2);
+            pad(out, col);
+            out.push_str(": ");
+            write_node(out, value, col + 2);
         }
+    }
+}
+
+/// Writes `key` as an implicit key (without the `:`) and returns true, or writes nothing and
+/// returns false when it needs the explicit `? key` form.
+fn write_implicit_key(out: &mut String, key: &Value) -> bool {
+    match key {
+        // Most keys are short plain strings: written as they are, without a copy.
+        Value::String(text) if text.len() <= MAX_IMPLICIT_KEY_CHARS && !needs_quotes(text) => {
+            out.push_str(text);
+            true
+        }
+        _ => match inline_key(key) {
+            Some(text) => {
+                out.push_str(&text);
+                true
+            }
+            None => false,
+        },
     }
 }
 

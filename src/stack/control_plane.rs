@@ -68,7 +68,7 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
                     name: PROMETHEUS_CRDS,
                     namespace: control_plane,
                     chart,
-                    values: super::object::to_value(&values),
+                    values: super::object::from_json(values),
                     extra: &spec.prometheus_crds.values,
                     depends_on: Vec::new(),
                 },

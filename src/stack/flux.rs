@@ -115,6 +115,7 @@ pub fn source(ctx: &Context, chart: &PinnedChart) -> Value {
 struct Body<S> {
     spec: S,
 }
+impl<S: serde::Serialize> crate::stack::object::SerdeBody for Body<S> {}
 
 /// The settings of one HelmRelease.
 pub struct Release<'a> {

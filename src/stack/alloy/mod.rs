@@ -175,7 +175,8 @@ fn alloy_cr(
     struct Body {
         spec: Value,
     }
-    let mut spec = object::to_value(&values);
+    impl crate::stack::object::SerdeBody for Body {}
+    let mut spec = object::from_json(values);
     object::merge(&mut spec, &Value::Mapping(extra.0.clone()));
     object(
         ALLOY_API_VERSION,

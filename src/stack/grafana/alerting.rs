@@ -23,6 +23,7 @@ pub const SLACK_URL_SETTING: &str = "url";
 struct Body<S> {
     spec: S,
 }
+impl<S: serde::Serialize> crate::stack::object::SerdeBody for Body<S> {}
 
 pub fn objects(ctx: &Context) -> Vec<Value> {
     let mut out: Vec<Value> = rules::folders(ctx)

@@ -42,6 +42,7 @@ struct Datasource<'a> {
 struct Body<'a> {
     spec: Spec<'a>,
 }
+impl crate::stack::object::SerdeBody for Body<'_> {}
 
 pub fn objects(ctx: &Context) -> Vec<Value> {
     let mut out = Vec::new();

@@ -60,6 +60,7 @@ impl Plan {
 struct Body<S> {
     spec: S,
 }
+impl<S: serde::Serialize> crate::stack::object::SerdeBody for Body<S> {}
 
 /// The `Certificate` and/or `HTTPRoute` the plan needs.
 pub fn objects(ctx: &Context, plan: &Plan) -> Vec<Value> {

@@ -379,6 +379,7 @@ pub fn service_monitor(ctx: &Context, plan: &Plan) -> Value {
     struct Body<'a> {
         spec: Spec<'a>,
     }
+    impl crate::stack::object::SerdeBody for Body<'_> {}
     let (key, value) = instance_label(ctx);
     // When Grafana serves TLS, its certificate names the public hostname: the scraper checks
     // it against that name (a public ACME chain verifies with the system roots).

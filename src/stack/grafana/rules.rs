@@ -433,6 +433,7 @@ fn group_object(ctx: &Context, group: &Group) -> Value {
     struct Body<'a> {
         spec: Spec<'a>,
     }
+    impl crate::stack::object::SerdeBody for Body<'_> {}
     object(
         GRAFANA_API,
         "GrafanaAlertRuleGroup",
