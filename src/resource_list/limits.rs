@@ -83,9 +83,52 @@ pub fn check_size(input: &[u8]) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// Flow collections (`[`, `{`) this many or fewer cannot cost the parser noticeable time, so
+/// [`check_nesting`] skips its extra pass; past it, deep flow nesting is quadratic.
+const GUARD_FROM_FLOW_OPENINGS: usize = 1_000;
+
+/// Refuses a stream nested deeper than [`MAX_DEPTH`] before the full reader sees it, in time
+/// linear in its size (see [`super::depth_guard`]), with the message, location and path the
+/// full reader gives. `stream`: whether documents are numbered in messages.
+fn check_nesting(text: &str, stream: bool) -> Result<(), ReadError> {
+    let openings = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    if openings <= GUARD_FROM_FLOW_OPENINGS {
+        return Ok(());
+    }
+    let Err(deep) = super::depth_guard::check(text, MAX_DEPTH, 4) else {
+        return Ok(());
+    };
+    let within = if stream && deep.document > 0 {
+        format!(" in document {}", deep.document + 1)
+    } else {
+        String::new()
+    };
+    let path: Vec<Segment> = deep
+        .path
+        .into_iter()
+        .map(|segment| match segment {
+            super::depth_guard::PathSegment::Key(key) => Segment::Key(key),
+            super::depth_guard::PathSegment::Index(index) => Segment::Index(index),
+        })
+        .collect();
+    Err(ReadError {
+        message: format!(
+            "input nests mappings and sequences deeper than {MAX_DEPTH} levels (MAX_DEPTH){within} \
+             (line {}, column {})",
+            deep.line, deep.column
+        ),
+        path: (!path.is_empty()).then(|| format_path(&path)),
+    })
+}
+
 /// Reads a stream that must hold exactly one YAML document.
 pub fn read_document(text: &str) -> Result<Value, ReadError> {
     check_size(text.as_bytes())?;
+    check_nesting(text, false)?;
+    read_document_unguarded(text)
+}
+
+fn read_document_unguarded(text: &str) -> Result<Value, ReadError> {
     let mut state = State::new(text.len());
     let result =
         Node { state: &mut state }.deserialize(serde_yaml_ng::Deserializer::from_str(text));
@@ -96,6 +139,11 @@ pub fn read_document(text: &str) -> Result<Value, ReadError> {
 /// the stream as a whole.
 pub fn read_documents(text: &str) -> Result<Vec<Value>, ReadError> {
     check_size(text.as_bytes())?;
+    check_nesting(text, true)?;
+    read_documents_unguarded(text)
+}
+
+fn read_documents_unguarded(text: &str) -> Result<Vec<Value>, ReadError> {
     let mut state = State::new(text.len());
     let mut documents = Vec::new();
     for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
@@ -442,6 +490,40 @@ mod tests {
     fn big_integers_become_floats() {
         let value = read_document("n: 100000000000000000000\n").expect("read");
         assert_eq!(value.get("n").and_then(Value::as_f64), Some(1e20));
+    }
+
+    /// The nesting guard reports exactly what the full reader would, only sooner.
+    #[test]
+    fn nesting_guard_reports_what_the_reader_reports() {
+        let flow =
+            |open: &str, close: &str, n: usize| format!("{}{}", open.repeat(n), close.repeat(n));
+        let padding = "[1], ".repeat(1_100); // past the guard's threshold of flow openings
+        let documents = [
+            format!("items:\n- data:\n    x: {}\n", flow("[", "]", 2_000)),
+            format!("a: [{padding}]\nb:\n  c: {}\n", flow("{k: ", "}", 150)),
+            format!("\"odd key\": [{padding} {}]\n", flow("[", "]", 120)),
+            format!("- - - {}\n- [{padding}]\n", flow("[", "]", 99)),
+            format!("a: [{padding}]\nb: {}\n", flow("[", "]", 98)),
+        ];
+        for text in &documents {
+            assert_eq!(
+                read_document(text).err(),
+                read_document_unguarded(text).err(),
+                "{}",
+                &text[..60]
+            );
+        }
+        let stream = format!("a: [{padding}]\n---\nb: {}\n", flow("[", "]", 300));
+        let guarded = read_documents(&stream).unwrap_err();
+        assert_eq!(
+            Some(guarded.clone()),
+            read_documents_unguarded(&stream).err()
+        );
+        assert!(
+            guarded.message.contains("in document 2"),
+            "{}",
+            guarded.message
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! kpt can restore their comments and kustomize their identity.
 
 pub mod annotations;
+mod depth_guard;
 pub mod limits;
 pub mod ownership;
 pub mod results;

@@ -1,0 +1,275 @@
+//! A linear-time nesting check ahead of the full YAML reader.
+//!
+//! serde_yaml_ng reads a whole document's events before any limit of [`super::limits`] can
+//! see them, and libyaml's scanner walks its stack of possible simple keys (one per open flow
+//! collection) at every token: `[[[[…` costs time quadratic in its depth (10,000 levels took
+//! 1.2 s, 160,000 about 300 s; a 32 MiB input could hold 33 million). This pass pulls the same
+//! parser's events one at a time and stops at the first collection deeper than
+//! [`MAX_DEPTH`](super::limits::MAX_DEPTH), so the scanner never holds more than that many
+//! levels. It reports what the full reader would (the same message, line, column and path);
+//! any other problem, a syntax error included, is left to the full reader.
+//!
+//! The only `unsafe` code of the library crate: the calls into `unsafe_libyaml` (the C libyaml
+//! translated to Rust, which serde_yaml_ng itself drives the same way).
+#![allow(unsafe_code)]
+
+use std::mem::MaybeUninit;
+use unsafe_libyaml as unsafe_sys;
+
+/// Where the first collection past the limit starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooDeep {
+    /// 0-based index of the document in the stream.
+    pub document: usize,
+    /// 1-based, as serde_yaml_ng reports locations.
+    pub line: usize,
+    pub column: usize,
+    /// The path to that collection (keys and sequence indexes), at most `path_segments` long.
+    pub path: Vec<PathSegment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+/// One open collection and where its current child sits.
+enum Frame {
+    Mapping {
+        /// The key of the value being read (`None` while a key is being read).
+        key: Option<String>,
+        reading_key: bool,
+    },
+    Sequence {
+        index: usize,
+    },
+}
+
+impl Frame {
+    /// After one child node is complete.
+    fn child_done(&mut self) {
+        match self {
+            Frame::Mapping { key, reading_key } => {
+                if *reading_key {
+                    *reading_key = false;
+                } else {
+                    *reading_key = true;
+                    *key = None;
+                }
+            }
+            Frame::Sequence { index } => *index += 1,
+        }
+    }
+
+    fn segment(&self) -> PathSegment {
+        match self {
+            Frame::Mapping { key, .. } => PathSegment::Key(key.clone().unwrap_or_default()),
+            Frame::Sequence { index } => PathSegment::Index(*index),
+        }
+    }
+}
+
+/// The parser, boxed: it keeps pointers into itself and into `input` while it runs.
+struct Parser<'input> {
+    sys: Box<MaybeUninit<unsafe_sys::yaml_parser_t>>,
+    _input: &'input [u8],
+}
+
+impl<'input> Parser<'input> {
+    fn new(input: &'input [u8]) -> Option<Self> {
+        let mut parser = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
+        // SAFETY: initialize fills the struct in place; the input outlives the parser (the
+        // `'input` borrow), and the box is never moved out of while the parser lives.
+        unsafe {
+            if unsafe_sys::yaml_parser_initialize(parser.as_mut_ptr()).fail {
+                return None;
+            }
+            unsafe_sys::yaml_parser_set_encoding(
+                parser.as_mut_ptr(),
+                unsafe_sys::YAML_UTF8_ENCODING,
+            );
+            unsafe_sys::yaml_parser_set_input_string(
+                parser.as_mut_ptr(),
+                input.as_ptr(),
+                input.len() as u64,
+            );
+        }
+        Some(Parser {
+            sys: parser,
+            _input: input,
+        })
+    }
+
+    /// The next event's kind, start mark and (for a scalar that is a mapping key at a recorded
+    /// depth) its text; `None` at a syntax error.
+    fn next(
+        &mut self,
+        want_text: bool,
+    ) -> Option<(
+        unsafe_sys::yaml_event_type_t,
+        unsafe_sys::yaml_mark_t,
+        Option<String>,
+    )> {
+        let mut event = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
+        // SAFETY: the parser was initialised in `new`; a successful parse fills `event`, which
+        // is read, then released with yaml_event_delete exactly once.
+        unsafe {
+            let parser = self.sys.as_mut_ptr();
+            // `check` stops at the first failure, so the parser is never asked again after one.
+            if unsafe_sys::yaml_parser_parse(parser, event.as_mut_ptr()).fail {
+                return None;
+            }
+            let event = event.as_mut_ptr();
+            let kind = (*event).type_;
+            let mark = (*event).start_mark;
+            let text = (want_text && kind == unsafe_sys::YAML_SCALAR_EVENT).then(|| {
+                let scalar = (*event).data.scalar;
+                let bytes = std::slice::from_raw_parts(scalar.value, scalar.length as usize);
+                String::from_utf8_lossy(bytes).into_owned()
+            });
+            unsafe_sys::yaml_event_delete(event);
+            Some((kind, mark, text))
+        }
+    }
+}
+
+impl Drop for Parser<'_> {
+    fn drop(&mut self) {
+        // SAFETY: initialised in `new` (a failed initialisation never builds a Parser).
+        unsafe { unsafe_sys::yaml_parser_delete(self.sys.as_mut_ptr()) }
+    }
+}
+
+/// Checks that no document of `text` nests collections deeper than `max_depth` (the document's
+/// root collection is level 1). Keys are recorded for the first `path_segments` levels.
+pub fn check(text: &str, max_depth: usize, path_segments: usize) -> Result<(), TooDeep> {
+    let Some(mut parser) = Parser::new(text.as_bytes()) else {
+        return Ok(());
+    };
+    let mut frames: Vec<Frame> = Vec::new();
+    let mut document = 0;
+    loop {
+        let want_text = frames.len() <= path_segments
+            && matches!(
+                frames.last(),
+                Some(Frame::Mapping {
+                    reading_key: true,
+                    ..
+                })
+            );
+        let Some((kind, mark, text)) = parser.next(want_text) else {
+            return Ok(()); // a syntax error: the full reader reports it
+        };
+        match kind {
+            unsafe_sys::YAML_STREAM_END_EVENT => return Ok(()),
+            unsafe_sys::YAML_DOCUMENT_END_EVENT => {
+                document += 1;
+                frames.clear();
+            }
+            unsafe_sys::YAML_SCALAR_EVENT | unsafe_sys::YAML_ALIAS_EVENT => {
+                if let Some(Frame::Mapping {
+                    key,
+                    reading_key: true,
+                }) = frames.last_mut()
+                {
+                    *key = text;
+                }
+                if let Some(frame) = frames.last_mut() {
+                    frame.child_done();
+                }
+            }
+            unsafe_sys::YAML_SEQUENCE_START_EVENT | unsafe_sys::YAML_MAPPING_START_EVENT => {
+                if frames.len() >= max_depth {
+                    let path = frames
+                        .iter()
+                        .take(path_segments)
+                        .map(Frame::segment)
+                        .collect();
+                    return Err(TooDeep {
+                        document,
+                        line: mark.line as usize + 1,
+                        column: mark.column as usize + 1,
+                        path,
+                    });
+                }
+                frames.push(if kind == unsafe_sys::YAML_SEQUENCE_START_EVENT {
+                    Frame::Sequence { index: 0 }
+                } else {
+                    Frame::Mapping {
+                        key: None,
+                        reading_key: true,
+                    }
+                });
+            }
+            unsafe_sys::YAML_SEQUENCE_END_EVENT | unsafe_sys::YAML_MAPPING_END_EVENT => {
+                frames.pop();
+                if let Some(frame) = frames.last_mut() {
+                    frame.child_done();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stops_at_the_first_collection_past_the_limit() {
+        let deep = format!("items:\n- data:\n    x: {}\n", "[".repeat(200));
+        let error = check(&deep, 100, 4).unwrap_err();
+        assert_eq!(error.document, 0);
+        // Line 3 is `    x: ` then the brackets: the 97th (level 101) is at column 7 + 97.
+        assert_eq!((error.line, error.column), (3, 104));
+        assert_eq!(
+            error.path,
+            vec![
+                PathSegment::Key("items".into()),
+                PathSegment::Index(0),
+                PathSegment::Key("data".into()),
+                PathSegment::Key("x".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_block_and_flow_levels_and_documents() {
+        let at_limit = format!("a: {}{}\n", "[".repeat(99), "]".repeat(99));
+        assert_eq!(check(&at_limit, 100, 4), Ok(()));
+        let past = format!(
+            "a: 1\n---\nb:\n- c: {}{}\n",
+            "{d: ".repeat(98),
+            "}".repeat(98)
+        );
+        let error = check(&past, 100, 4).unwrap_err();
+        assert_eq!(error.document, 1);
+        assert_eq!(
+            error.path[..3],
+            [
+                PathSegment::Key("b".into()),
+                PathSegment::Index(0),
+                PathSegment::Key("c".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn leaves_syntax_errors_and_siblings_alone() {
+        assert_eq!(check("a: [1, 2\nb: {", 100, 4), Ok(()));
+        let wide = format!("a: [{}]\n", "[1], ".repeat(10_000));
+        assert_eq!(check(&wide, 3, 4), Ok(()));
+        let keys = "a:\n  b: [x]\n  c:\n  - 1\n  - [2, {d: [3]}]\n";
+        let error = check(keys, 3, 4).unwrap_err();
+        assert_eq!(
+            error.path,
+            vec![
+                PathSegment::Key("a".into()),
+                PathSegment::Key("c".into()),
+                PathSegment::Index(1)
+            ]
+        );
+    }
+}
