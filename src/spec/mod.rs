@@ -5,6 +5,7 @@
 //! field path (`spec.loki.retention`) and the message says what was expected.
 
 mod parse;
+mod path_de;
 pub mod schema;
 pub mod values;
 

@@ -73,15 +73,13 @@ pub fn parse_stack(object: &Value) -> Result<MonitoringStack, Vec<SpecError>> {
 }
 
 fn typed_spec(spec: &Value) -> Result<MonitoringStackSpec, Vec<SpecError>> {
-    serde_path_to_error::deserialize::<_, MonitoringStackSpec>(spec).map_err(|error| {
-        let path = error.path().to_string();
-        let path = if path == "." {
+    super::path_de::from_value::<MonitoringStackSpec>(spec).map_err(|(path, error)| {
+        let path = if path.is_empty() {
             "spec".to_string()
         } else {
             format!("spec.{path}")
         };
-        let message = explain(&error.inner().to_string());
-        vec![SpecError::new(path, message)]
+        vec![SpecError::new(path, explain(&error.0))]
     })
 }
 

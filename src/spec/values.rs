@@ -1,5 +1,5 @@
 //! Validated scalar types of the spec. Each one checks its text while it is deserialised, so a bad
-//! value fails with the exact field path (`serde_path_to_error` records where it was).
+//! value fails with the exact field path (`path_de` records where it was).
 
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
