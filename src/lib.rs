@@ -27,6 +27,8 @@ pub struct Output {
     pub stderr: String,
     /// True when any error result exists: the process must exit 1.
     pub failed: bool,
+    /// The results written into `yaml`, for callers that want them without reading it back.
+    pub results: Vec<FnResult>,
 }
 
 /// The KRM function: a ResourceList in, a ResourceList out.
@@ -41,10 +43,12 @@ pub fn process(input: &[u8]) -> Output {
     };
     let stderr = stderr_summary(&list.results);
     let failed = list.has_errors();
+    let results = list.results.clone();
     Output {
         yaml: list.into_yaml(),
         stderr,
         failed,
+        results,
     }
 }
 

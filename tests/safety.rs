@@ -414,19 +414,10 @@ const CHART_SECURITY: &[(&str, &str, &str)] = &[
 /// (pinned chart defaults merged with the HelmRelease values). A chart upgrade or a change of
 /// the values that closes or opens a gap fails the test until this table says so.
 const KNOWN_CHART_GAPS: &[(&str, &[&str])] = &[
-    (
-        "loki",
-        &["container loki: seccompProfile is None, not RuntimeDefault"],
-    ),
+    ("loki", &[]),
     ("mimir-distributed", &[]),
-    (
-        "grafana-operator",
-        &["container grafana-operator: seccompProfile is None, not RuntimeDefault"],
-    ),
-    (
-        "alloy-operator",
-        &["container alloy-operator: seccompProfile is None, not RuntimeDefault"],
-    ),
+    ("grafana-operator", &[]),
+    ("alloy-operator", &[]),
     ("kube-state-metrics", &[]),
 ];
 

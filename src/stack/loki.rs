@@ -68,7 +68,11 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
             },
             "limits_config": { "retention_period": spec.retention.as_str() },
             "compactor": { "retention_enabled": true, "delete_request_store": "s3" },
+            // The chart's pod contexts (Loki, gateway, memcached caches) leave seccomp unset:
+            // Pod Security "restricted" needs it.
+            "podSecurityContext": super::restricted_seccomp(),
         },
+        "memcached": { "podSecurityContext": super::restricted_seccomp() },
         // The credentials Secret reaches every Loki container, and every container expands it.
         "global": {
             "extraEnvFrom": [{ "secretRef": { "name": bucket.s3_secret() } }],
@@ -97,7 +101,7 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
         "write": { "replicas": 0 },
         "singleBinary": { "replicas": 0 },
         "minio": { "enabled": false },
-        "gateway": { "enabled": true },
+        "gateway": { "enabled": true, "podSecurityContext": super::restricted_seccomp() },
         "monitoring": {
             "serviceMonitor": {
                 "enabled": true,

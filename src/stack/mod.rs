@@ -231,6 +231,12 @@ impl ChartFolder<'_> {
     }
 }
 
+/// A pod security context that only sets the seccomp profile Pod Security "restricted" asks
+/// for; Helm merges it into the chart's own context (user, group, fsGroup stay the chart's).
+pub(crate) fn restricted_seccomp() -> serde_json::Value {
+    serde_json::json!({ "seccompProfile": { "type": "RuntimeDefault" } })
+}
+
 /// `resources` for a chart's values, or nothing when the spec sets none (the chart's default).
 pub(crate) fn with_resources(
     mut values: serde_json::Value,

@@ -48,6 +48,12 @@ pub const FREE_FORM_VALUES: &[(&str, &str)] = &[
         "mimir-distributed",
         "alertmanager.persistentVolume.storageClass",
     ),
+    // Kubernetes PodSecurityContexts: their fields are the API's, not the chart's (the stack adds
+    // `seccompProfile` to the charts' own contexts).
+    ("loki", "loki.podSecurityContext"),
+    ("loki", "gateway.podSecurityContext"),
+    ("loki", "memcached.podSecurityContext"),
+    ("alloy-operator", "podSecurityContext"),
     // Alloy configuration text.
     ("alloy", "alloy.configMap.content"),
 ];

@@ -37,7 +37,11 @@ pub fn operator(ctx: &Context) -> Option<Component> {
         return None;
     }
     // The operator's own ServiceMonitor (its chart's switch): alloy-metrics scrapes it.
-    let values = json!({ "serviceMonitor": { "enabled": true } });
+    // Its chart's pod context leaves seccomp unset: Pod Security "restricted" needs it.
+    let values = json!({
+        "serviceMonitor": { "enabled": true },
+        "podSecurityContext": super::restricted_seccomp(),
+    });
     Some(
         ChartFolder {
             folder: OPERATOR_FOLDER,

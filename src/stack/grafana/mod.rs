@@ -67,6 +67,8 @@ pub fn operator(ctx: &Context) -> Option<Component> {
     let values = with_resources(
         json!({
             "watchNamespaces": watch,
+            // The chart's pod context leaves seccomp unset: Pod Security "restricted" needs it.
+            "podSecurityContext": super::restricted_seccomp(),
             // The operator's own metrics, scraped by alloy-metrics like every other monitor.
             "serviceMonitor": { "enabled": true },
         }),

@@ -18,10 +18,7 @@ pub fn process_resource_list(resource_list: &str) -> Result<String, JsValue> {
     if !output.failed {
         return Ok(output.yaml);
     }
-    let results = serde_yaml_ng::from_str::<Value>(&output.yaml)
-        .ok()
-        .and_then(|list| list.get("results").cloned())
-        .unwrap_or(Value::Sequence(Vec::new()));
+    let results = Value::Sequence(output.results.iter().map(FnResult::to_value).collect());
     let error = error(output.stderr.trim_end(), &results)?;
     js_sys::Reflect::set(&error, &"resourceList".into(), &output.yaml.into())?;
     Err(error.into())
