@@ -8,7 +8,8 @@ import { resolve } from "node:path";
 
 const [dir, mode] = process.argv.slice(2);
 const pkg = await import(pathToFileURL(resolve(dir, "node.js")).href);
-const input = readFileSync(0, "utf8");
+// Bytes: the package takes UTF-8 as it is, without decoding and re-encoding a string.
+const input = readFileSync(0);
 if (mode !== "--load-only") {
   let output;
   try {

@@ -1,8 +1,7 @@
 //! The `kube-state-metrics/` and `node-exporter/` folders: the two exporters, each with the
 //! ServiceMonitor its chart creates (scraped by `alloy-metrics` like every other monitor).
 
-use super::flux::PinnedChart;
-use super::{with_resources, ChartFolder, Component, Context};
+use super::{ChartFolder, Component, Context};
 use crate::versions;
 use serde_json::json;
 
@@ -25,17 +24,12 @@ pub fn kube_state_metrics(ctx: &Context) -> Option<Component> {
         },
     });
     Some(
-        ChartFolder {
-            folder: KUBE_STATE_METRICS_FOLDER,
-            namespace: spec.namespace.as_str(),
-            chart: PinnedChart::new(versions::KUBE_STATE_METRICS, spec.chart_version.as_ref()),
-            values: with_resources(values, "resources", &spec.resources),
-            extra: &spec.values,
-            uses_monitor_crds: true,
-            depends_on: Vec::new(),
-            staged: false,
-            namespace_labels: &[],
-        }
+        ChartFolder::of_chart(
+            KUBE_STATE_METRICS_FOLDER,
+            spec,
+            versions::KUBE_STATE_METRICS,
+            values,
+        )
         .build(ctx),
     )
 }
@@ -66,16 +60,9 @@ pub fn node_exporter(ctx: &Context) -> Option<Component> {
     });
     Some(
         ChartFolder {
-            folder: NODE_EXPORTER_FOLDER,
-            namespace: spec.namespace.as_str(),
-            chart: PinnedChart::new(versions::NODE_EXPORTER, spec.chart_version.as_ref()),
-            values: with_resources(values, "resources", &spec.resources),
-            extra: &spec.values,
-            uses_monitor_crds: true,
-            depends_on: Vec::new(),
             // node-exporter reads the host (hostNetwork, hostPID): its namespace must admit it.
-            staged: false,
             namespace_labels: &[("pod-security.kubernetes.io/enforce", "privileged")],
+            ..ChartFolder::of_chart(NODE_EXPORTER_FOLDER, spec, versions::NODE_EXPORTER, values)
         }
         .build(ctx),
     )

@@ -78,6 +78,19 @@ pub struct Component {
 }
 
 impl Component {
+    /// A component in `folder` and `namespace` that waits for the folders in `depends_on`, with
+    /// no chart of its own (its objects are CRs for an operator) until a builder sets one.
+    fn new(folder: &'static str, namespace: &str, depends_on: Vec<&'static str>) -> Component {
+        Component {
+            folder,
+            namespace: namespace.to_string(),
+            depends_on,
+            chart: None,
+            staged: false,
+            objects: Vec::new(),
+        }
+    }
+
     fn file(&self, name: &str) -> String {
         format!("{}/{name}", self.folder)
     }
@@ -191,7 +204,30 @@ pub(crate) struct ChartFolder<'a> {
     pub namespace_labels: &'static [(&'static str, &'static str)],
 }
 
-impl ChartFolder<'_> {
+impl<'a> ChartFolder<'a> {
+    /// The folder of a component that is one chart (an operator or an exporter): its namespace,
+    /// the pinned chart (or the spec's version), `values` with the spec's resources, its raw
+    /// values merged last. Its release creates ServiceMonitors or PodMonitors, so it waits for
+    /// the monitor CRDs; nothing else waits or is staged unless the caller says so.
+    pub fn of_chart<D: crate::spec::ChartDefaults>(
+        folder: &'static str,
+        spec: &'a crate::spec::ChartSpec<D>,
+        chart: crate::versions::Chart,
+        values: serde_json::Value,
+    ) -> Self {
+        ChartFolder {
+            folder,
+            namespace: spec.namespace.as_str(),
+            chart: flux::PinnedChart::new(chart, spec.chart_version.as_ref()),
+            values: with_resources(values, "resources", &spec.resources),
+            extra: &spec.values,
+            uses_monitor_crds: true,
+            depends_on: Vec::new(),
+            staged: false,
+            namespace_labels: &[],
+        }
+    }
+
     pub fn build(self, ctx: &Context) -> Component {
         let release_depends_on = if self.uses_monitor_crds && ctx.spec().prometheus_crds.enabled {
             vec![control_plane::PROMETHEUS_CRDS]
@@ -210,12 +246,9 @@ impl ChartFolder<'_> {
             },
         );
         let mut component = Component {
-            folder: self.folder,
-            namespace: self.namespace.to_string(),
-            depends_on: self.depends_on,
             chart: Some(self.chart),
             staged: self.staged,
-            objects: Vec::new(),
+            ..Component::new(self.folder, self.namespace, self.depends_on)
         };
         component.push(
             "namespace.yaml",

@@ -43,7 +43,7 @@ export function init(
  * `monitoring-stack` binary writes it. The MonitoringStack is the `functionConfig` or an item.
  * @throws {MonitoringStackError} when the output has error results.
  */
-export function process(resourceListYaml: string): string;
+export function process(resourceListYaml: string | Uint8Array): string;
 
 /**
  * The manifests a MonitoringStack (a YAML stream of one or more) expands to, as one YAML stream:

@@ -12,7 +12,6 @@ pub mod metrics;
 #[cfg(test)]
 mod tests;
 
-use super::flux::PinnedChart;
 use super::object::{self, object};
 use super::{with_resources, ChartFolder, Component, Context};
 use crate::spec::{ExtraValues, RelabelRule, Resources};
@@ -42,22 +41,9 @@ pub fn operator(ctx: &Context) -> Option<Component> {
         "serviceMonitor": { "enabled": true },
         "podSecurityContext": super::restricted_seccomp(),
     });
-    Some(
-        ChartFolder {
-            folder: OPERATOR_FOLDER,
-            namespace: spec.namespace.as_str(),
-            chart: PinnedChart::new(versions::ALLOY_OPERATOR, spec.chart_version.as_ref()),
-            values: with_resources(values, "resources", &spec.resources),
-            extra: &spec.values,
-            // The collectors it runs read PodMonitors and ServiceMonitors: the operator's
-            // release waits for the CRDs, and the alloy folder waits for the operator.
-            uses_monitor_crds: true,
-            depends_on: Vec::new(),
-            staged: false,
-            namespace_labels: &[],
-        }
-        .build(ctx),
-    )
+    // The collectors it runs read PodMonitors and ServiceMonitors: the operator's release waits
+    // for the CRDs, and the alloy folder waits for the operator.
+    Some(ChartFolder::of_chart(OPERATOR_FOLDER, spec, versions::ALLOY_OPERATOR, values).build(ctx))
 }
 
 pub fn collectors(ctx: &Context) -> Option<Component> {
@@ -66,14 +52,7 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
         return None;
     }
     let namespace = spec.namespace.as_str();
-    let mut component = Component {
-        folder: FOLDER,
-        namespace: namespace.to_string(),
-        depends_on: vec![OPERATOR_FOLDER],
-        chart: None,
-        staged: false,
-        objects: Vec::new(),
-    };
+    let mut component = Component::new(FOLDER, namespace, vec![OPERATOR_FOLDER]);
     component.push("namespace.yaml", ctx.namespace(namespace, &[]));
 
     let cluster = ctx.cluster_name();

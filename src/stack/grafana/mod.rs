@@ -13,8 +13,7 @@ mod exposure;
 mod instance;
 mod rules;
 
-use super::flux::PinnedChart;
-use super::{with_resources, ChartFolder, Component, Context};
+use super::{ChartFolder, Component, Context};
 use crate::versions;
 use serde::Serialize;
 use serde_json::json;
@@ -64,32 +63,17 @@ pub fn operator(ctx: &Context) -> Option<Component> {
     } else {
         ""
     };
-    let values = with_resources(
-        json!({
-            "watchNamespaces": watch,
-            // The chart's pod context leaves seccomp unset: Pod Security "restricted" needs it.
-            "podSecurityContext": super::restricted_seccomp(),
-            // The operator's own metrics, scraped by alloy-metrics like every other monitor.
-            "serviceMonitor": { "enabled": true },
-        }),
-        "resources",
-        &spec.resources,
-    );
+    let values = json!({
+        "watchNamespaces": watch,
+        // The chart's pod context leaves seccomp unset: Pod Security "restricted" needs it.
+        "podSecurityContext": super::restricted_seccomp(),
+        // The operator's own metrics, scraped by alloy-metrics like every other monitor.
+        "serviceMonitor": { "enabled": true },
+    });
+    // The ServiceMonitor needs the prometheus-operator CRDs; the grafana folder (which has its
+    // own ServiceMonitor) waits for this release, so for the CRDs too.
     Some(
-        ChartFolder {
-            folder: OPERATOR_FOLDER,
-            namespace: spec.namespace.as_str(),
-            chart: PinnedChart::new(versions::GRAFANA_OPERATOR, spec.chart_version.as_ref()),
-            values,
-            extra: &spec.values,
-            // The ServiceMonitor needs the prometheus-operator CRDs; the grafana folder (which
-            // has its own ServiceMonitor) waits for this release, so for the CRDs too.
-            uses_monitor_crds: true,
-            depends_on: Vec::new(),
-            staged: false,
-            namespace_labels: &[],
-        }
-        .build(ctx),
+        ChartFolder::of_chart(OPERATOR_FOLDER, spec, versions::GRAFANA_OPERATOR, values).build(ctx),
     )
 }
 
@@ -99,14 +83,7 @@ pub fn grafana(ctx: &Context) -> Option<Component> {
         return None;
     }
     let namespace = spec.namespace.as_str();
-    let mut component = Component {
-        folder: FOLDER,
-        namespace: namespace.to_string(),
-        depends_on: vec![OPERATOR_FOLDER],
-        chart: None,
-        staged: false,
-        objects: Vec::new(),
-    };
+    let mut component = Component::new(FOLDER, namespace, vec![OPERATOR_FOLDER]);
     // Grafana's pod fits Pod Security "restricted" (the CR's overlay sets every field it
     // needs); with Istio ambient there is no sidecar or istio-init that would need more.
     component.push(

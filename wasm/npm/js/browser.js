@@ -23,7 +23,14 @@ function loaded(name, f) {
   };
 }
 
-export const process = loaded("process", wasm.processResourceList);
+const encoder = new TextEncoder();
+
+/** The KRM function; takes the ResourceList as a string or as UTF-8 bytes. */
+export const process = loaded("process", (resourceList) =>
+  wasm.processResourceList(
+    typeof resourceList === "string" ? encoder.encode(resourceList) : resourceList,
+  ),
+);
 export const render = loaded("render", wasm.render);
 export const renderFiles = loaded("renderFiles", wasm.renderFiles);
 export const examples = loaded("examples", wasm.examples);

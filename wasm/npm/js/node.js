@@ -16,4 +16,13 @@ initSync({
 /** Resolves at once: the module is loaded on import under Node. */
 export async function init() {}
 
-export { processResourceList as process, render, renderFiles, examples };
+const encoder = new TextEncoder();
+
+/** The KRM function; takes the ResourceList as a string or as UTF-8 bytes (a Buffer). */
+export function process(resourceList) {
+  return processResourceList(
+    typeof resourceList === "string" ? encoder.encode(resourceList) : resourceList,
+  );
+}
+
+export { render, renderFiles, examples };
