@@ -39,6 +39,9 @@ test("process(ResourceList) is the native KRM function's stdout", () => {
   const output = ms.process(input);
   assert.equal(output, expected.stdout);
   assert.ok(output.includes("name: app"), "unrelated items pass through");
+  // UTF-8 bytes (a Buffer or Uint8Array, as read from a file or stdin) give the same output.
+  assert.equal(ms.process(Buffer.from(input)), expected.stdout);
+  assert.equal(ms.process(new TextEncoder().encode(input)), expected.stdout);
 });
 
 test("render() of an invalid stack throws a MonitoringStackError naming the field", () => {
