@@ -11,8 +11,10 @@
 # (`cd wasm && npm ci`): Debian's binaryen 108 corrupts wasm-bindgen's externref table export.
 # Without it the modules are left unoptimised with a warning (an error under CI=true).
 #
-# Environment: WASM_PROFILE=wasm-release (default: size-optimised, LTO) or dev (fast to build,
-# several MB: for iteration). Every step is skipped when its output is newer than its input, and
+# Environment: WASM_PROFILE=wasm-release (default: size-optimised, LTO), wasm-fast (the
+# library's own code optimised for speed, its dependencies for size: ~930 KB instead of ~650 KB,
+# about twice as fast on large inputs; PERFORMANCE.md) or dev (fast to build, several MB: for
+# iteration). Every step is skipped when its output is newer than its input, and
 # concurrent runs wait for each other (flock), so tests can call this unconditionally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,16 +39,31 @@ flock 9
 
 # The size-optimised profile, defined here: the root Cargo.toml stays the library's.
 profile_flags=()
-if [ "$profile" = wasm-release ]; then
-    profile_flags=(
-        --config 'profile.wasm-release.inherits="release"'
-        --config 'profile.wasm-release.opt-level="z"'
-        --config 'profile.wasm-release.lto=true'
-        --config 'profile.wasm-release.codegen-units=1'
-        --config 'profile.wasm-release.panic="abort"'
-        --config 'profile.wasm-release.debug=false'
-        --config 'profile.wasm-release.incremental=false'
+size_profile() { # name
+    profile_flags+=(
+        --config "profile.$1.inherits=\"release\""
+        --config "profile.$1.opt-level=\"z\""
+        --config "profile.$1.lto=true"
+        --config "profile.$1.codegen-units=1"
+        --config "profile.$1.panic=\"abort\""
+        --config "profile.$1.debug=false"
+        --config "profile.$1.incremental=false"
     )
+}
+case $profile in
+wasm-release) size_profile wasm-release ;;
+wasm-fast)
+    # The hot path (the ResourceList scanner and writer) lives in the library crate: at
+    # opt-level "z" its small helpers stay calls, which costs half the speed on large lists.
+    size_profile wasm-fast
+    profile_flags+=(--config 'profile.wasm-fast.package.monitoring-stack.opt-level=3')
+    ;;
+esac
+# The outputs are shared by every profile: drop them when the profile changes, or a
+# timestamp check would keep the other profile's module.
+if [ "$(cat "$out/.profile" 2>/dev/null)" != "$profile" ]; then
+    rm -rf "$out/monitoring-stack.wasm" "$out/bindgen" "$root/wasm/pkg/monitoring_stack_bg.wasm"
+    echo "$profile" >"$out/.profile"
 fi
 locked=()
 if [ "${CI:-}" = true ]; then locked=(--locked); fi
@@ -76,10 +93,12 @@ wasm_features=(--enable-bulk-memory --enable-sign-ext --enable-mutable-globals
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue)
 
 optimize() { # input output
-    if [ "$profile" != wasm-release ]; then
+    local level=-Oz
+    if [ "$profile" = wasm-fast ]; then level=-O3; fi
+    if [ "$profile" = dev ]; then
         cp "$1" "$2"
     elif [ -x "$wasm_opt" ]; then
-        "$wasm_opt" -Oz "${wasm_features[@]}" "$1" -o "$2.tmp"
+        "$wasm_opt" "$level" "${wasm_features[@]}" "$1" -o "$2.tmp"
         mv "$2.tmp" "$2"
     elif [ "${CI:-}" = true ]; then
         echo "wasm/build.sh: $wasm_opt not found: run npm ci in wasm/" >&2
