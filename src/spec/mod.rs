@@ -210,14 +210,24 @@ impl schemars::JsonSchema for ExtraValues {
 
 impl<'de> Deserialize<'de> for ExtraValues {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match serde_yaml_ng::Value::deserialize(deserializer)? {
-            serde_yaml_ng::Value::Mapping(mapping) => Ok(ExtraValues(mapping)),
-            serde_yaml_ng::Value::Null => Ok(ExtraValues::default()),
-            _ => Err(serde::de::Error::custom(
-                "extra values must be a mapping of Helm values (e.g. {replicas: 2})",
-            )),
-        }
+        values::json_mapping(
+            deserializer,
+            "extra values",
+            "Helm values (e.g. {replicas: 2})",
+        )
+        .map(ExtraValues)
     }
+}
+
+/// Receiver settings: a JSON-compatible mapping (Grafana stores them as JSON).
+fn receiver_settings<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<serde_yaml_ng::Mapping, D::Error> {
+    values::json_mapping(
+        deserializer,
+        "settings",
+        "Grafana settings (e.g. {recipient: \"#ops\"})",
+    )
 }
 
 /// A reference to one key of a Secret in the component's namespace.
@@ -672,7 +682,7 @@ pub struct ReceiverSpec {
     #[serde(rename = "type")]
     pub kind: String,
     /// Non-secret settings, passed through.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "receiver_settings")]
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub settings: serde_yaml_ng::Mapping,
     /// Secret settings: setting path → Secret key (the operator's `valuesFrom`).

@@ -945,6 +945,10 @@ mod tests {
             ("    alerting:\n      contactPoints:\n        - name: pd\n          receivers: [{type: pagerduty, settings: {integrationKey: abc}}]\n", "spec.grafana.alerting.contactPoints[0].receivers[0].settings.integrationKey", "secret"),
             ("    alerting:\n      contactPoints:\n        - name: pd\n          receivers: [{type: pagerduty, secrets: {integrationKey: {name: pd}}}]\n", "spec.grafana.alerting.contactPoints[0].receivers[0].secrets.integrationKey", "missing field `key`"),
             ("    alerting:\n      contactPoints:\n        - name: pd\n          receivers: []\n", "spec.grafana.alerting.contactPoints[0].receivers", "at least one receiver"),
+            ("    alerting:\n      contactPoints:\n        - name: pd\n          receivers: [{type: email, settings: {1: x}}]\n", "spec.grafana.alerting.contactPoints[0].receivers[0].settings", "keys must be strings"),
+            ("    values:\n      a:\n        b: [1, .nan]\n", "spec.grafana.values", "a.b[1]: .nan is not a finite number"),
+            ("    values:\n      a: !secret x\n", "spec.grafana.values.a", "YAML tags such as !secret have no meaning"),
+            ("    values:\n      a: {true: x}\n", "spec.grafana.values", "a: keys must be strings"),
             ("    alerting:\n      contactPoints:\n        - name: pd\n          matchers: [{label: team, op: \"==\", value: a}]\n          receivers: [{type: email}]\n", "spec.grafana.alerting.contactPoints[0].matchers[0].op", "unknown value `==`"),
         ];
         for (snippet, path, needle) in cases {

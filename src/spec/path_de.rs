@@ -149,8 +149,12 @@ impl<'de> Deserializer<'de> for Node<'de, '_> {
             Value::String(s) => visitor.visit_borrowed_str(s),
             Value::Sequence(items) => visitor.visit_seq(Elements::new(self, items)),
             Value::Mapping(map) => visitor.visit_map(Entries::new(self, Some(map))),
-            // Tags carry no meaning in a spec: read the tagged value.
-            Value::Tagged(tagged) => self.child(&tagged.value).deserialize_any(visitor),
+            // A local tag (`!secret x`) means nothing in a spec, and dropping it silently could
+            // hide a mistake (core tags such as `!!str` are already resolved by the parser).
+            Value::Tagged(tagged) => Err(de::Error::custom(format!(
+                "YAML tags such as {} have no meaning in a MonitoringStack; write the plain value",
+                tagged.tag
+            ))),
         }
     }
 
@@ -440,6 +444,11 @@ mod tests {
                 "list: {count: 1}\n",
                 "list",
                 "invalid type: map, expected a sequence",
+            ),
+            (
+                "inner: {count: !n 1}\n",
+                "inner.count",
+                "YAML tags such as !n have no meaning in a MonitoringStack; write the plain value",
             ),
             (
                 "inner: [1]\n",

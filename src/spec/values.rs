@@ -184,6 +184,65 @@ pub fn check_dns_label(text: &str) -> Result<(), String> {
     }
 }
 
+/// A free-form mapping the function hands on (Helm values, a CR's spec, Grafana settings).
+/// What reads it in the end is JSON — Helm values, Kubernetes objects, Grafana's settings — so
+/// YAML that JSON cannot say is refused here, with its place: keys that are not strings, tags,
+/// and infinite or NaN numbers. `null` is an empty mapping.
+pub fn json_mapping<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    what: &str,
+    example: &str,
+) -> Result<serde_yaml_ng::Mapping, D::Error> {
+    let mapping = match serde_yaml_ng::Value::deserialize(deserializer)? {
+        serde_yaml_ng::Value::Mapping(mapping) => mapping,
+        serde_yaml_ng::Value::Null => serde_yaml_ng::Mapping::new(),
+        _ => {
+            return Err(serde::de::Error::custom(format!(
+                "{what} must be a mapping of {example}"
+            )))
+        }
+    };
+    check_json_mapping(&mapping, "").map_err(serde::de::Error::custom)?;
+    Ok(mapping)
+}
+
+fn check_json_mapping(mapping: &serde_yaml_ng::Mapping, path: &str) -> Result<(), String> {
+    for (key, value) in mapping {
+        let serde_yaml_ng::Value::String(key) = key else {
+            return Err(format!(
+                "{}: keys must be strings (the values end up as JSON), not {key:?}",
+                if path.is_empty() { "<top level>" } else { path }
+            ));
+        };
+        let here = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        check_json_value(value, &here)?;
+    }
+    Ok(())
+}
+
+fn check_json_value(value: &serde_yaml_ng::Value, path: &str) -> Result<(), String> {
+    use serde_yaml_ng::Value;
+    match value {
+        Value::Mapping(mapping) => check_json_mapping(mapping, path),
+        Value::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, item)| check_json_value(item, &format!("{path}[{i}]"))),
+        Value::Number(n) if n.as_f64().is_some_and(|f| !f.is_finite()) => Err(format!(
+            "{path}: {n} is not a finite number (the values end up as JSON)"
+        )),
+        Value::Tagged(tagged) => Err(format!(
+            "{path}: YAML tags such as {} have no JSON form; write the plain value",
+            tagged.tag
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn check_dns_subdomain(text: &str) -> Result<(), String> {
     if !text.is_empty() && text.len() <= 253 && text.split('.').all(is_label) {
         Ok(())

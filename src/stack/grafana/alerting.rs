@@ -38,10 +38,9 @@ pub fn objects(ctx: &Context) -> Vec<Value> {
             SlackSpec::CONTACT_POINT,
             vec![Receiver {
                 kind: "slack".to_string(),
-                settings: serde_yaml_ng::to_value(serde_json::json!({
+                settings: crate::stack::object::from_json(serde_json::json!({
                     "recipient": slack.channel.as_str(),
-                }))
-                .unwrap_or(Value::Null),
+                })),
                 values_from: vec![ValueFrom::secret(SLACK_URL_SETTING, &slack.webhook_secret)],
                 disable_resolve_message: false,
             }],
