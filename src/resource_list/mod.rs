@@ -176,7 +176,11 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
     from_value(document)
 }
 
-fn from_value(document: Value) -> Result<ResourceList, FnResult> {
+fn from_value(mut document: Value) -> Result<ResourceList, FnResult> {
+    // A tag on the list itself (`!x` before it) changes nothing, as in Go's readers.
+    while let Value::Tagged(tagged) = document {
+        document = tagged.value;
+    }
     let Value::Mapping(mut list) = document else {
         return Err(FnResult::error(
             "input is not a ResourceList: expected a mapping with apiVersion, kind and items",
@@ -259,6 +263,15 @@ fn check_item(index: usize, item: &Value, problems: &mut Vec<FnResult>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzz finding (process_bytes): a tag before the list made it "not a ResourceList", so its
+    /// items were not returned; Go's readers ignore such a tag, and so does this one.
+    #[test]
+    fn a_tag_on_the_list_is_ignored() {
+        let tagged = b"!x\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n";
+        let list = parse(tagged).expect("a tagged list is a list");
+        assert_eq!(list.items.len(), 1);
+    }
 
     #[test]
     fn parses_yaml_and_json() {
