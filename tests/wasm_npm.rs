@@ -44,9 +44,9 @@ fn npm_package_size_budget() {
     let module = wasm::repo().join("wasm/pkg/monitoring_stack_bg.wasm");
     let size = std::fs::metadata(&module).unwrap().len();
     eprintln!("{}: {size} bytes", module.display());
-    // The budget is 600 KB; the library's own code alone is about 650 KB today (wasm/README.md,
-    // "Size"). This guards against regressions until the library shrinks.
-    const LIMIT: u64 = 700_000;
+    // The budget is 600 KB; the module is about 635 KB today (wasm/README.md, "Size"). This
+    // guards against regressions until the library shrinks.
+    const LIMIT: u64 = 645_000;
     assert!(
         size <= LIMIT,
         "{} is {size} bytes, over {LIMIT}",
