@@ -8,7 +8,8 @@
 #   hyperfine   Debian: apt-get install hyperfine
 #   GNU time    /usr/bin/time, for peak memory (max RSS); Debian: apt-get install time
 # Optional: node with the wasm builds (wasm/build.sh: target/wasm/monitoring-stack.wasm for kpt,
-# wasm/pkg/ for the npm package); their rows say so when they are missing.
+# wasm/pkg/ for the npm package, and WASM_PROFILE=wasm-fast wasm/build.sh npm for
+# target/wasm/pkg-fast/); their rows say so when they are missing.
 # It installs nothing. Timings are noisy on a shared machine: run it when `uptime` is low.
 #
 # Environment: RUNS (hyperfine runs per command, default 10; kpt and kustomize rows use
@@ -169,6 +170,19 @@ else
     else
         echo "| npm package | | not built (wasm/build.sh npm) | | |"
     fi
+    # In-process: process() called in a running node, first call and warm median, against the
+    # native binary as a whole process (which still pays its start and I/O).
+    fast_pkg=$root/target/wasm/pkg-fast
+    for variant in "$npm_pkg:npm package (size-optimised)" "$fast_pkg:npm package, WASM_PROFILE=wasm-fast"; do
+        dir=${variant%%:*}
+        label=${variant#*:}
+        if [ -f "$dir/node.js" ]; then
+            read -r first warm < <(node "$root/bench/wasm-node.mjs" "$dir" --time "$runs" <"$in/list-10mb.yaml")
+            echo "| $label, \`process()\` in a running node: first call / warm median | 10 MB list | $first / $warm ms | $(ratio "$(awk -v w="$warm" 'BEGIN { print w / 1000 }')" "$fast_s") (warm) | |"
+        else
+            echo "| $label, in process | | not built (wasm/build.sh npm$([ "$dir" = "$fast_pkg" ] && echo ', WASM_PROFILE=wasm-fast')) | | |"
+        fi
+    done
     if [ -f "$kpt_wasm" ]; then
         pkg=$work/pkg-1000
         wasm_s=$(KPT_FN_WASM_RUNTIME=nodejs median_seconds kpt-wasm-1000 "$slow_runs" "KPT_FN_WASM_RUNTIME=nodejs kpt fn eval $pkg --allow-alpha-wasm --exec $kpt_wasm --fn-config $in/stack.yaml > /dev/null 2>&1")

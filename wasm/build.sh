@@ -59,10 +59,19 @@ wasm-fast)
     profile_flags+=(--config 'profile.wasm-fast.package.monitoring-stack.opt-level=3')
     ;;
 esac
-# The outputs are shared by every profile: drop them when the profile changes, or a
-# timestamp check would keep the other profile's module.
-if [ "$(cat "$out/.profile" 2>/dev/null)" != "$profile" ]; then
-    rm -rf "$out/monitoring-stack.wasm" "$out/bindgen" "$root/wasm/pkg/monitoring_stack_bg.wasm"
+# Where the modules go: the speed-optimised build beside the default one, never over it.
+kpt_module=$out/monitoring-stack.wasm
+bindgen_dir=$out/bindgen
+pkg=$root/wasm/pkg
+if [ "$profile" = wasm-fast ]; then
+    kpt_module=$out/monitoring-stack-fast.wasm
+    bindgen_dir=$out/bindgen-fast
+    pkg=$out/pkg-fast
+fi
+# wasm-release and dev share their outputs: drop them when the profile changes, or a timestamp
+# check would keep the other profile's module.
+if [ "$profile" != wasm-fast ] && [ "$(cat "$out/.profile" 2>/dev/null)" != "$profile" ]; then
+    rm -rf "$kpt_module" "$bindgen_dir" "$pkg/monitoring_stack_bg.wasm"
     echo "$profile" >"$out/.profile"
 fi
 locked=()
@@ -116,18 +125,16 @@ size_line() { # label file
 build_kpt() {
     build monitoring-stack-kpt
     local module=$wasm_dir/monitoring_stack_kpt.wasm
-    if ! fresh "$out/monitoring-stack.wasm" "$module"; then
-        optimize "$module" "$out/monitoring-stack.wasm"
+    if ! fresh "$kpt_module" "$module"; then
+        optimize "$module" "$kpt_module"
     fi
     size_line "kpt module, cargo output ($profile)" "$module"
-    size_line "kpt module (target/wasm)" "$out/monitoring-stack.wasm"
+    size_line "kpt module (${kpt_module#"$root/"})" "$kpt_module"
 }
 
 build_npm() {
     build monitoring-stack-npm
     local module=$wasm_dir/monitoring_stack_npm.wasm
-    local bindgen_dir=$out/bindgen
-    local pkg=$root/wasm/pkg
     local want
     want=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
     if ! command -v wasm-bindgen >/dev/null; then
@@ -157,7 +164,7 @@ build_npm() {
 
     size_line "npm module, cargo output ($profile)" "$module"
     size_line "wasm-bindgen output ($profile)" "$bindgen_dir/monitoring_stack_bg.wasm"
-    size_line "npm package .wasm (wasm/pkg)" "$final"
+    size_line "npm package .wasm (${pkg#"$root/"})" "$final"
 }
 
 case $what in
