@@ -94,18 +94,23 @@ echo
 
 echo "### Growth with the number of objects"
 echo
+echo "The mix (~400 bytes an object; 100,000 of them exceed the 32 MiB input limit), then small"
+echo "ConfigMaps (~190 bytes), of which 100,000 fit."
+echo
 echo "| objects | input | median | per object | throughput | CPU per object | max RSS |"
 echo "|---|---|---|---|---|---|---|"
-for n in 1000 10000 80000 100000; do
-    file=$in/list-$n.yaml
-    if ! "$bin" <"$file" >/dev/null 2>"$work/list-$n.err"; then
-        s=$(median_seconds "list-$n" "$runs" "$bin < $file > /dev/null" --ignore-failure)
-        echo "| $n | $(awk -v n="$(bytes "$file")" 'BEGIN { printf "%.1f MB", n / 1e6 }') | refused in $(ms "$s") ms: $(cut -c1-90 "$work/list-$n.err" | head -1)... | | | | $(rss_mb "$bin < $file") MB |"
+for list in list-1000 list-10000 list-80000 list-100000 compact-1000 compact-10000 compact-100000; do
+    n=${list#*-}
+    label="$n, $([ "${list%%-*}" = list ] && echo mix || echo small)"
+    file=$in/$list.yaml
+    if ! "$bin" <"$file" >/dev/null 2>"$work/$list.err"; then
+        s=$(median_seconds "$list" "$runs" "$bin < $file > /dev/null" --ignore-failure)
+        echo "| $label | $(awk -v n="$(bytes "$file")" 'BEGIN { printf "%.1f MB", n / 1e6 }') | refused in $(ms "$s") ms: $(cut -c1-90 "$work/$list.err" | head -1)... | | | | $(rss_mb "$bin < $file") MB |"
         continue
     fi
-    s=$(median_seconds "list-$n" "$runs" "$bin < $file > /dev/null")
+    s=$(median_seconds "$list" "$runs" "$bin < $file > /dev/null")
     per() { awk -v s="$1" -v n="$n" 'BEGIN { printf "%.2f µs", s / n * 1e6 }'; }
-    echo "| $n | $(awk -v n="$(bytes "$file")" 'BEGIN { printf "%.1f MB", n / 1e6 }') | $(ms "$s") ms | $(per "$s") | $(mbps "$(bytes "$file")" "$s") MB/s | $(per "$(cpu_seconds "list-$n")") | $(rss_mb "$bin < $file") MB |"
+    echo "| $label | $(awk -v n="$(bytes "$file")" 'BEGIN { printf "%.1f MB", n / 1e6 }') | $(ms "$s") ms | $(per "$s") | $(mbps "$(bytes "$file")" "$s") MB/s | $(per "$(cpu_seconds "$list")") | $(rss_mb "$bin < $file") MB |"
 done
 echo
 

@@ -3,7 +3,8 @@
 //! `BENCH_OUT=DIR cargo test --bench inputs`.
 //!
 //! Files: `seed.yaml` (the seed stack's ResourceList), `list-N.yaml` (N objects of the mix plus
-//! the minimal stack), `list-10mb.yaml` (10 MB), `pkg-N/` (N objects in files with a
+//! the minimal stack), `compact-N.yaml` (N small ConfigMaps: 100,000 fit the input limit),
+//! `list-10mb.yaml` (10 MB), `pkg-N/` (N objects in files with a
 //! kustomization) and `stack.yaml` (the minimal stack, kpt's `--fn-config`).
 
 mod support;
@@ -22,6 +23,9 @@ fn main() {
     write("stack.yaml", support::MINIMAL_STACK);
     for n in [1_000, 2_000, 10_000, 80_000, 100_000] {
         write(&format!("list-{n}.yaml"), &support::resource_list(n));
+    }
+    for n in [1_000, 10_000, 100_000] {
+        write(&format!("compact-{n}.yaml"), &support::compact_resource_list(n));
     }
     let (ten_mb, n) = support::resource_list_of_size(10_000_000);
     write("list-10mb.yaml", &ten_mb);

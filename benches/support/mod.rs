@@ -22,6 +22,38 @@ spec:
     hostname: grafana.example.com
 ";
 
+/// Small ConfigMap `i` (about 190 bytes): the compact list that fits 100,000 objects under the
+/// 32 MiB input limit, for the growth measurement from 1,000 to 100,000 objects.
+pub fn compact_object(i: usize) -> String {
+    format!(
+        "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: flags-{i}
+  namespace: team-{ns}
+  labels:
+    app.kubernetes.io/name: flags-{i}
+data:
+  enabled: \"yes\"
+  level: info
+",
+        ns = i % 37
+    )
+}
+
+/// `n` compact objects and the minimal stack as functionConfig.
+pub fn compact_resource_list(n: usize) -> String {
+    let mut text = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    for i in 0..n {
+        push_item(&mut text, &compact_object(i));
+    }
+    text.push_str("functionConfig:\n");
+    for line in MINIMAL_STACK.lines() {
+        let _ = writeln!(text, "  {line}");
+    }
+    text
+}
+
 /// Object `i` of the mix, as a YAML document at column 0 (no `---`).
 pub fn object(i: usize) -> String {
     let namespace = format!("team-{}", i % 37);
