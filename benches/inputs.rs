@@ -25,7 +25,10 @@ fn main() {
         write(&format!("list-{n}.yaml"), &support::resource_list(n));
     }
     for n in [1_000, 10_000, 100_000] {
-        write(&format!("compact-{n}.yaml"), &support::compact_resource_list(n));
+        write(
+            &format!("compact-{n}.yaml"),
+            &support::compact_resource_list(n),
+        );
     }
     let (ten_mb, n) = support::resource_list_of_size(10_000_000);
     write("list-10mb.yaml", &ten_mb);

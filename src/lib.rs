@@ -18,6 +18,22 @@ use resource_list::{ownership, ResourceList};
 use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// A `BTreeMap` (or, with `()` values, a set) built by inserting: `collect()` and `from([..])`
+/// sort their input first, and each element type then carries its own copy of the sort in the
+/// WebAssembly builds (about 3 KB each).
+pub(crate) fn map_of<K: Ord, V>(pairs: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {
+    let mut map = BTreeMap::new();
+    map.extend(pairs);
+    map
+}
+
+/// A `BTreeSet` built by inserting (see [`map_of`]).
+pub(crate) fn set_of<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeSet<T> {
+    let mut set = BTreeSet::new();
+    set.extend(items);
+    set
+}
+
 /// The outcome of one function run.
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -184,7 +200,7 @@ fn run(mut list: ResourceList) -> ResourceList {
         .iter()
         .map(|s| stack::owner(s.name.as_str()))
         .collect();
-    let names: BTreeSet<&str> = origin.keys().map(|key| key.name.as_str()).collect();
+    let names: BTreeSet<&str> = set_of(origin.keys().map(|key| key.name.as_str()));
     list.materialize(|item| {
         item.name()
             .is_some_and(|name| names.contains(name.as_ref()))

@@ -46,14 +46,11 @@ pub fn files(objects: &[Value]) -> BTreeMap<String, String> {
         });
         grouped.entry(path).or_default().push((index, object));
     }
-    grouped
-        .into_iter()
-        .map(|(path, mut entries)| {
-            entries.sort_by_key(|(index, _)| *index);
-            let objects: Vec<&Value> = entries.into_iter().map(|(_, o)| o).collect();
-            (path, write_stream(&objects))
-        })
-        .collect()
+    crate::map_of(grouped.into_iter().map(|(path, mut entries)| {
+        entries.sort_by_key(|(index, _)| *index);
+        let objects: Vec<&Value> = entries.into_iter().map(|(_, o)| o).collect();
+        (path, write_stream(&objects))
+    }))
 }
 
 /// What bringing a directory up to date takes.

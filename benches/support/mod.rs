@@ -43,7 +43,8 @@ data:
 
 /// `n` compact objects and the minimal stack as functionConfig.
 pub fn compact_resource_list(n: usize) -> String {
-    let mut text = String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    let mut text =
+        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
     for i in 0..n {
         push_item(&mut text, &compact_object(i));
     }

@@ -65,7 +65,7 @@ pub fn objects(ctx: &Context) -> Vec<Value> {
 
 /// The folders the groups live in (each becomes a `GrafanaFolder`).
 pub fn folders(ctx: &Context) -> BTreeSet<String> {
-    groups(ctx).into_iter().map(|g| g.folder).collect()
+    crate::set_of(groups(ctx).into_iter().map(|g| g.folder))
 }
 
 /// Default groups first, then the spec's, in spec order.
@@ -148,7 +148,7 @@ fn rule(
         severity,
         summary: summary.to_string(),
         description: Some(description.to_string()),
-        labels: BTreeMap::from([("component".to_string(), component.to_string())]),
+        labels: crate::map_of([("component".to_string(), component.to_string())]),
         annotations: BTreeMap::new(),
         no_data_state,
     }
@@ -396,26 +396,27 @@ pub fn default_groups(ctx: &Context) -> Vec<Group> {
 /// A regex alternation of the namespaces the stack runs in (DNS labels: no escaping needed).
 fn stack_namespaces(ctx: &Context) -> String {
     let spec = ctx.spec();
-    let namespaces: BTreeSet<&str> = [
-        (
-            spec.grafana_operator.enabled,
-            &spec.grafana_operator.namespace,
-        ),
-        (spec.grafana.enabled, &spec.grafana.namespace),
-        (spec.loki.enabled, &spec.loki.namespace),
-        (spec.mimir.enabled, &spec.mimir.namespace),
-        (spec.alloy_operator.enabled, &spec.alloy_operator.namespace),
-        (spec.alloy.enabled, &spec.alloy.namespace),
-        (
-            spec.kube_state_metrics.enabled,
-            &spec.kube_state_metrics.namespace,
-        ),
-        (spec.node_exporter.enabled, &spec.node_exporter.namespace),
-    ]
-    .into_iter()
-    .filter(|(enabled, _)| *enabled)
-    .map(|(_, namespace)| namespace.as_str())
-    .collect();
+    let namespaces: BTreeSet<&str> = crate::set_of(
+        [
+            (
+                spec.grafana_operator.enabled,
+                &spec.grafana_operator.namespace,
+            ),
+            (spec.grafana.enabled, &spec.grafana.namespace),
+            (spec.loki.enabled, &spec.loki.namespace),
+            (spec.mimir.enabled, &spec.mimir.namespace),
+            (spec.alloy_operator.enabled, &spec.alloy_operator.namespace),
+            (spec.alloy.enabled, &spec.alloy.namespace),
+            (
+                spec.kube_state_metrics.enabled,
+                &spec.kube_state_metrics.namespace,
+            ),
+            (spec.node_exporter.enabled, &spec.node_exporter.namespace),
+        ]
+        .into_iter()
+        .filter(|(enabled, _)| *enabled)
+        .map(|(_, namespace)| namespace.as_str()),
+    );
     namespaces.into_iter().collect::<Vec<_>>().join("|")
 }
 
