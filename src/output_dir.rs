@@ -47,10 +47,23 @@ pub fn files(objects: &[Value]) -> BTreeMap<String, String> {
         grouped.entry(path).or_default().push((index, object));
     }
     crate::map_of(grouped.into_iter().map(|(path, mut entries)| {
-        entries.sort_by_key(|(index, _)| *index);
+        sort_by_index(&mut entries);
         let objects: Vec<&Value> = entries.into_iter().map(|(_, o)| o).collect();
         (path, write_stream(&objects))
     }))
+}
+
+/// A stable insertion sort by index. A file holds a few objects, already in index order as
+/// `render` numbers them, so this is one pass; unlike `sort_by_key` it adds no sort routine of
+/// its own to the WebAssembly builds.
+fn sort_by_index(entries: &mut [(u64, &Value)]) {
+    for i in 1..entries.len() {
+        let mut j = i;
+        while j > 0 && entries[j - 1].0 > entries[j].0 {
+            entries.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 /// What bringing a directory up to date takes.
@@ -258,4 +271,26 @@ fn is_owned(text: &str, stacks: &BTreeSet<String>) -> bool {
         }
     }
     documents > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_by_index_is_stable() {
+        let (a, b, c, d) = (
+            Value::from("a"),
+            Value::from("b"),
+            Value::from("c"),
+            Value::from("d"),
+        );
+        let mut entries = vec![(2, &a), (0, &b), (2, &c), (1, &d)];
+        sort_by_index(&mut entries);
+        let order: Vec<(u64, &str)> = entries
+            .iter()
+            .map(|(i, v)| (*i, v.as_str().unwrap_or_default()))
+            .collect();
+        assert_eq!(order, vec![(0, "b"), (1, "d"), (2, "a"), (2, "c")]);
+    }
 }

@@ -44,14 +44,18 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
             spec.prometheus_crds.chart_version.as_ref(),
         )
     });
-    let mut charts: Vec<&PinnedChart> =
-        components.iter().filter_map(|c| c.chart.as_ref()).collect();
-    charts.extend(crds.as_ref());
-    // One source per repository (OCI sources are per chart: they carry the version as tag).
-    charts.sort_by_key(|c| c.chart.repository);
-    charts.dedup_by_key(|c| c.chart.repository);
+    // One source per repository (OCI sources are per chart: they carry the version as tag), in
+    // repository order; the first chart of a repository names it.
+    let mut charts = std::collections::BTreeMap::new();
+    for chart in components
+        .iter()
+        .filter_map(|c| c.chart.as_ref())
+        .chain(crds.as_ref())
+    {
+        charts.entry(chart.chart.repository).or_insert(chart);
+    }
     let has_sources = !charts.is_empty();
-    for chart in charts {
+    for chart in charts.into_values() {
         push(SOURCES_FILE, flux::source(ctx, chart));
     }
 

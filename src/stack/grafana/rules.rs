@@ -98,16 +98,12 @@ fn user_group(spec: &RuleGroupSpec) -> Group {
                 severity: rule.severity,
                 summary: rule.summary.clone().unwrap_or_else(|| rule.title.clone()),
                 description: rule.description.clone(),
-                labels: rule
-                    .labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect(),
-                annotations: rule
-                    .annotations
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.clone()))
-                    .collect(),
+                labels: crate::map_of(rule.labels.iter().map(|(k, v)| (k.to_string(), v.clone()))),
+                annotations: crate::map_of(
+                    rule.annotations
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.clone())),
+                ),
                 no_data_state: rule.no_data_state,
             }
         })
