@@ -43,16 +43,7 @@ data:
 
 /// `n` compact objects and the minimal stack as functionConfig.
 pub fn compact_resource_list(n: usize) -> String {
-    let mut text =
-        String::from("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
-    for i in 0..n {
-        push_item(&mut text, &compact_object(i));
-    }
-    text.push_str("functionConfig:\n");
-    for line in MINIMAL_STACK.lines() {
-        let _ = writeln!(text, "  {line}");
-    }
-    text
+    list_of(n, compact_object)
 }
 
 /// Object `i` of the mix, as a YAML document at column 0 (no `---`).
@@ -159,11 +150,16 @@ spec:
 /// A ResourceList of `n` objects of the mix plus the minimal stack as functionConfig, in the
 /// block style kpt and kustomize write (items at column 0, contents indented by two).
 pub fn resource_list(n: usize) -> String {
+    list_of(n, object)
+}
+
+/// `n` objects made by `make` and the minimal stack as functionConfig.
+fn list_of(n: usize, make: fn(usize) -> String) -> String {
     let mut text = String::with_capacity(n * 430 + 512);
     text.push_str("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n");
     text.push_str(if n == 0 { "items: []\n" } else { "items:\n" });
     for i in 0..n {
-        push_item(&mut text, &object(i));
+        push_item(&mut text, &make(i));
     }
     text.push_str("functionConfig:\n");
     for line in MINIMAL_STACK.lines() {
