@@ -809,22 +809,9 @@ impl AlertDuration {
         AlertDuration(text.to_string())
     }
 
-    /// The length in seconds.
+    /// The length in seconds (validation keeps it within [`MAX_ALERT_SECONDS`]).
     pub fn seconds(&self) -> u64 {
-        duration_parts(&self.0)
-            .unwrap_or_default()
-            .iter()
-            .map(|(number, unit)| {
-                let n: u64 = number.parse().unwrap_or(0);
-                n * match *unit {
-                    "w" => 7 * 86_400,
-                    "d" => 86_400,
-                    "h" => 3_600,
-                    "m" => 60,
-                    _ => 1,
-                }
-            })
-            .sum()
+        alert_seconds(&self.0).unwrap_or(MAX_ALERT_SECONDS)
     }
 
     /// The same length as a Go duration (`1d` → `24h`): for fields that take no days or weeks.
@@ -877,19 +864,46 @@ fn check_slack_channel(text: &str) -> Result<(), String> {
     }
 }
 
+/// The longest alerting duration: what Go's `time.Duration` holds (about 292 years), since
+/// Grafana and the operator read these as Go durations.
+pub const MAX_ALERT_SECONDS: u64 = i64::MAX as u64 / 1_000_000_000;
+
+/// The seconds of an alerting duration, or `None` past [`MAX_ALERT_SECONDS`] (checked
+/// arithmetic: a fuzzer's `0016004989434594561588m` once overflowed the multiplication).
+fn alert_seconds(text: &str) -> Option<u64> {
+    duration_parts(text)?
+        .iter()
+        .try_fold(0u64, |total, (number, unit)| {
+            let n: u64 = number.parse().ok()?;
+            let unit: u64 = match *unit {
+                "w" => 7 * 86_400,
+                "d" => 86_400,
+                "h" => 3_600,
+                "m" => 60,
+                _ => 1,
+            };
+            total.checked_add(n.checked_mul(unit)?)
+        })
+        .filter(|total| *total <= MAX_ALERT_SECONDS)
+}
+
 fn check_alert_duration(text: &str) -> Result<(), String> {
     let ok = duration_parts(text).is_some_and(|parts| {
         parts.iter().all(|(n, u)| {
             n.bytes().all(|b| b.is_ascii_digit()) && matches!(*u, "s" | "m" | "h" | "d" | "w")
         })
     });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
+    if !ok {
+        return Err(format!(
             "{text:?} is not an alerting duration (whole numbers with units s, m, h, d, w, e.g. \"5m\" or \"4h\")"
-        ))
+        ));
     }
+    if alert_seconds(text).is_none() {
+        return Err(format!(
+            "{text:?} is longer than the longest duration Grafana reads (Go's, about 292 years)"
+        ));
+    }
+    Ok(())
 }
 
 fn check_qualified_name(text: &str) -> Result<(), String> {
@@ -1050,6 +1064,12 @@ mod grafana_value_tests {
         for bad in ["", "5", "1.5h", "1y", "500ms", "5 m"] {
             assert!(AlertDuration::parse(bad).is_err(), "{bad}");
         }
+        // A fuzz finding: this overflowed the multiplication into seconds.
+        assert!(AlertDuration::parse("0016004989434594561588m")
+            .is_err_and(|e| e.contains("longest duration")));
+        assert!(AlertDuration::parse("292y").is_err());
+        assert!(AlertDuration::parse("15250w").is_ok());
+        assert!(AlertDuration::parse("15251w").is_err());
         let day = AlertDuration::parse("1d").expect("valid");
         assert_eq!(day.seconds(), 86_400);
         assert_eq!(day.to_go_duration(), "24h");
