@@ -250,8 +250,9 @@ fn check_item(index: usize, item: &Value, problems: &mut Vec<FnResult>) {
     for (field, value) in required {
         if value.is_none_or(|v| v.as_str().is_none_or(str::is_empty)) {
             problems.push(
+                // The index too: without its identity the item's resourceRef cannot say which.
                 FnResult::error(format!(
-                    "item has no {field} (a non-empty string is required)"
+                    "item has no {field} (a non-empty string is required; items[{index}])"
                 ))
                 .about(item)
                 .with_field(field),
