@@ -18,7 +18,7 @@ use resource_list::{ownership, ResourceList};
 use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A `BTreeMap` (or, with `()` values, a set) built by inserting: `collect()` and `from([..])`
+/// A `BTreeMap` built by inserting: `collect()` and `from([..])`
 /// sort their input first, and each element type then carries its own copy of the sort in the
 /// WebAssembly builds (about 3 KB each).
 pub(crate) fn map_of<K: Ord, V>(pairs: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {

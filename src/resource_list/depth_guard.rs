@@ -13,6 +13,7 @@
 //! translated to Rust, which serde_yaml_ng itself drives the same way).
 #![allow(unsafe_code)]
 
+use super::limits::Segment;
 use std::mem::MaybeUninit;
 use unsafe_libyaml as unsafe_sys;
 
@@ -25,13 +26,7 @@ pub struct TooDeep {
     pub line: usize,
     pub column: usize,
     /// The path to that collection (keys and sequence indexes), at most `path_segments` long.
-    pub path: Vec<PathSegment>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathSegment {
-    Key(String),
-    Index(usize),
+    pub path: Vec<Segment>,
 }
 
 /// One open collection and where its current child sits.
@@ -62,10 +57,10 @@ impl Frame {
         }
     }
 
-    fn segment(&self) -> PathSegment {
+    fn segment(&self) -> Segment {
         match self {
-            Frame::Mapping { key, .. } => PathSegment::Key(key.clone().unwrap_or_default()),
-            Frame::Sequence { index } => PathSegment::Index(*index),
+            Frame::Mapping { key, .. } => Segment::Key(key.clone().unwrap_or_default()),
+            Frame::Sequence { index } => Segment::Index(*index),
         }
     }
 }
@@ -227,10 +222,10 @@ mod tests {
         assert_eq!(
             error.path,
             vec![
-                PathSegment::Key("items".into()),
-                PathSegment::Index(0),
-                PathSegment::Key("data".into()),
-                PathSegment::Key("x".into()),
+                Segment::Key("items".into()),
+                Segment::Index(0),
+                Segment::Key("data".into()),
+                Segment::Key("x".into()),
             ]
         );
     }
@@ -249,9 +244,9 @@ mod tests {
         assert_eq!(
             error.path[..3],
             [
-                PathSegment::Key("b".into()),
-                PathSegment::Index(0),
-                PathSegment::Key("c".into())
+                Segment::Key("b".into()),
+                Segment::Index(0),
+                Segment::Key("c".into())
             ]
         );
     }
@@ -266,9 +261,9 @@ mod tests {
         assert_eq!(
             error.path,
             vec![
-                PathSegment::Key("a".into()),
-                PathSegment::Key("c".into()),
-                PathSegment::Index(1)
+                Segment::Key("a".into()),
+                Segment::Key("c".into()),
+                Segment::Index(1)
             ]
         );
     }

@@ -103,14 +103,7 @@ fn check_nesting(text: &str, stream: bool) -> Result<(), ReadError> {
     } else {
         String::new()
     };
-    let path: Vec<Segment> = deep
-        .path
-        .into_iter()
-        .map(|segment| match segment {
-            super::depth_guard::PathSegment::Key(key) => Segment::Key(key),
-            super::depth_guard::PathSegment::Index(index) => Segment::Index(index),
-        })
-        .collect();
+    let path = deep.path;
     Err(ReadError {
         message: format!(
             "input nests mappings and sequences deeper than {MAX_DEPTH} levels (MAX_DEPTH){within} \
@@ -157,9 +150,9 @@ fn read_documents_unguarded(text: &str) -> Result<Vec<Value>, ReadError> {
     Ok(documents)
 }
 
-/// One step of a field path.
-#[derive(Debug, Clone)]
-enum Segment {
+/// One step of a field path (also the depth guard's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Segment {
     Key(String),
     Index(usize),
 }

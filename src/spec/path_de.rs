@@ -273,16 +273,14 @@ impl<'de> VariantAccess<'de> for UnitVariant<'de> {
 
 struct Elements<'de, 'p> {
     node: Node<'de, 'p>,
-    items: std::slice::Iter<'de, Value>,
-    index: usize,
+    items: std::iter::Enumerate<std::slice::Iter<'de, Value>>,
 }
 
 impl<'de, 'p> Elements<'de, 'p> {
     fn new(node: Node<'de, 'p>, items: &'de [Value]) -> Self {
         Elements {
             node,
-            items: items.iter(),
-            index: 0,
+            items: items.iter().enumerate(),
         }
     }
 }
@@ -294,13 +292,13 @@ impl<'de> SeqAccess<'de> for Elements<'de, '_> {
         &mut self,
         seed: S,
     ) -> Result<Option<S::Value>, Error> {
-        let Some(item) = self.items.next() else {
+        let Some((index, item)) = self.items.next() else {
             return Ok(None);
         };
-        let node = self.node.child(item);
-        let index = self.index;
-        self.index += 1;
-        node.read(Step::Index(index), seed).map(Some)
+        self.node
+            .child(item)
+            .read(Step::Index(index), seed)
+            .map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
