@@ -367,6 +367,75 @@ fn unusual_nodes_pass_through() {
     assert!(!output.failed, "{}", output.stderr);
 }
 
+/// The `spec` fuzz target's checks hold for every example (flat layout too), and they catch
+/// what they are there for: a lost ownership mark, a duplicate identity, a workload object in
+/// the control-plane namespace, an escaping file path.
+#[test]
+fn expansion_invariants_hold_for_the_examples_and_catch_violations() {
+    use monitoring_stack::{spec, stack};
+    let expand = |object: &Value| {
+        let parsed = spec::parse_stack(object).expect("example stack");
+        let generated = stack::expand(&parsed);
+        (parsed, generated)
+    };
+    for path in EXAMPLES {
+        let mut object = example(path);
+        let (parsed, generated) = expand(&object);
+        invariants::check_expansion(&parsed, &generated);
+        object["spec"]["layout"] = Value::from("flat");
+        let (parsed, generated) = expand(&object);
+        invariants::check_expansion(&parsed, &generated);
+    }
+
+    let (parsed, generated) = expand(&example("krm/examples/seed.yaml"));
+    let broken = |change: &dyn Fn(&mut Vec<stack::Generated>)| {
+        let mut objects = generated.clone();
+        change(&mut objects);
+        std::panic::catch_unwind(|| invariants::check_expansion(&parsed, &objects)).is_err()
+    };
+    let last = generated.len() - 1;
+    assert!(broken(&|o| {
+        o[last].object["metadata"]["labels"] = Value::Null;
+    }));
+    assert!(broken(&|o| {
+        let copy = o[last].clone();
+        o.push(copy);
+    }));
+    assert!(broken(&|o| {
+        o[last].object["metadata"]["namespace"] = Value::from("monitoring");
+        o[last].object["apiVersion"] = Value::from("v1");
+    }));
+    assert!(broken(&|o| o[last].path = "../outside.yaml".into()));
+    assert!(broken(&|o| o.clear()));
+}
+
+/// Rejected specs: every error names a field of the stack, and the check refuses one that
+/// does not.
+#[test]
+fn spec_errors_name_a_field_of_the_stack() {
+    for spec in [
+        "{loki: {retention: forever}}",
+        "{grafana: {hostname: 3}}",
+        "{flux: {namespace: Bad_Name}}",
+        "{alloy: {logs: {relabelRules: [{action: explode}]}}}",
+        "{unknownField: 1}",
+        "[]",
+    ] {
+        let object: Value = serde_yaml_ng::from_str(&format!(
+            "{{apiVersion: monitoring-stack.dev/v1alpha1, kind: MonitoringStack, metadata: {{name: main}}, spec: {spec}}}"
+        ))
+        .expect("stack");
+        let errors = monitoring_stack::spec::parse_stack(&object).expect_err(spec);
+        invariants::check_spec_errors(&errors);
+    }
+    let stray = monitoring_stack::spec::SpecError {
+        path: "items[0]".into(),
+        message: "x".into(),
+    };
+    assert!(std::panic::catch_unwind(|| invariants::check_spec_errors(&[stray])).is_err());
+    assert!(std::panic::catch_unwind(|| invariants::check_spec_errors(&[])).is_err());
+}
+
 /// Every input that once broke an invariant (fuzz findings, minimised) keeps them now.
 #[test]
 fn fuzz_regressions_keep_the_invariants() {
@@ -375,7 +444,17 @@ fn fuzz_regressions_keep_the_invariants() {
     for entry in std::fs::read_dir(&dir).expect("fuzz/regressions") {
         let path = entry.expect("entry").path();
         let input = std::fs::read(&path).expect("regression input");
-        let result = std::panic::catch_unwind(|| invariants::check(&input));
+        let result = std::panic::catch_unwind(|| {
+            invariants::check(&input);
+            // The `spec` target's findings: each stack of the input that is accepted must
+            // expand cleanly.
+            let parsed = invariants::read_input(&input).expect("a ResourceList");
+            for stack in parsed.function_config.iter().chain(&parsed.items) {
+                if let Ok(stack) = monitoring_stack::spec::parse_stack(stack) {
+                    invariants::check_expansion(&stack, &monitoring_stack::stack::expand(&stack));
+                }
+            }
+        });
         assert!(
             result.is_ok(),
             "{} breaks an invariant again",

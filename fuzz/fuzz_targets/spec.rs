@@ -1,32 +1,27 @@
-//! Structured MonitoringStack specs (every field, mostly valid values, sometimes hostile ones),
-//! wrapped in ResourceLists with unrelated items, a second stack or an earlier run's output:
-//! reaches the cross-field validation, the expansion, upsert and prune.
+//! One MonitoringStack from the spec grammar (every field, mostly valid values, sometimes hostile
+//! ones) straight into the spec layer and the expansion: the typed reader, the field validators,
+//! the cross-field checks and every component's objects. No ResourceList around it and no YAML
+//! written or read back, so it runs thousands of times a second; `scenario` covers the rest.
 #![no_main]
 
 use libfuzzer_sys::arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
-use monitoring_stack_fuzz::{invariants, stack_gen};
+use monitoring_stack::{spec, stack};
+use monitoring_stack_fuzz::{invariants, stack_gen::Gen};
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
-    let Ok(scenario) = stack_gen::scenario(&mut u) else {
+    let Ok(object) = Gen::new(&mut u).stack("main") else {
         return;
     };
-    // Set MONITORING_STACK_FUZZ_PRINT=1 to see the list(s) a crashing input stands for
-    // (`cargo fuzz run spec ARTIFACT`); save them under fuzz/regressions/ as a test.
-    let print = std::env::var_os("MONITORING_STACK_FUZZ_PRINT").is_some();
-    let earlier = scenario.earlier_list().map(|list| {
-        if print {
-            eprintln!("--- earlier run ---\n{list}");
-        }
-        invariants::check(list.as_bytes()).1
-    });
-    let list = scenario.list(earlier.as_ref());
-    if print {
-        eprintln!("--- run under test ---\n{list}");
+    if std::env::var_os("MONITORING_STACK_FUZZ_PRINT").is_some() {
+        eprintln!(
+            "{}",
+            monitoring_stack::resource_list::yaml::to_string(&object)
+        );
     }
-    let (output, _) = invariants::check(list.as_bytes());
-    if earlier.is_some() && !output.failed {
-        invariants::check_prune(list.as_bytes(), &output);
+    match spec::parse_stack(&object) {
+        Err(errors) => invariants::check_spec_errors(&errors),
+        Ok(parsed) => invariants::check_expansion(&parsed, &stack::expand(&parsed)),
     }
 });

@@ -75,6 +75,81 @@ pub fn check_with(input: &[u8], idempotence: bool) -> (Output, Value) {
     (output, list)
 }
 
+/// A rejected spec: at least one error, each with a message and the path of a field the
+/// user can find (the object's header or somewhere under `spec`).
+pub fn check_spec_errors(errors: &[monitoring_stack::spec::SpecError]) {
+    assert!(!errors.is_empty(), "a spec was rejected without an error");
+    for error in errors {
+        assert!(
+            !error.message.trim().is_empty(),
+            "a spec error without a message at {:?}",
+            error.path
+        );
+        let header = ["apiVersion", "kind", "metadata.name"].contains(&error.path.as_str());
+        let in_spec = error.path == "spec"
+            || error.path.starts_with("spec.")
+            || error.path.starts_with("spec[");
+        assert!(
+            header || in_spec,
+            "a spec error names no field of the stack: {:?}: {}",
+            error.path,
+            error.message
+        );
+    }
+}
+
+/// An accepted spec's expansion: objects with an identity and this stack's ownership marks,
+/// each identity once, each in a relative `.yaml` file, and nothing but Flux objects in the
+/// control-plane namespace.
+pub fn check_expansion(
+    stack: &monitoring_stack::spec::MonitoringStack,
+    generated: &[monitoring_stack::stack::Generated],
+) {
+    let name = stack.name.as_str().to_string();
+    let control_plane = stack.spec.flux.namespace.as_str();
+    assert!(!generated.is_empty(), "an accepted stack generated nothing");
+    let mut identities = std::collections::BTreeSet::new();
+    for item in generated {
+        let object = &item.object;
+        let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or("");
+        let metadata = object.get("metadata");
+        let field = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Value::as_str);
+        let object_name = field("name").unwrap_or("");
+        let (api_version, kind) = (text("apiVersion"), text("kind"));
+        assert!(
+            !api_version.is_empty() && !kind.is_empty() && !object_name.is_empty(),
+            "a generated object without apiVersion, kind or name: {object:?}"
+        );
+        assert!(
+            object_name.len() <= 253,
+            "a generated name longer than 253 characters: {object_name}"
+        );
+        assert!(
+            owned_by(object, std::slice::from_ref(&name)),
+            "a generated object lacks the ownership marks: {object:?}"
+        );
+        let path = item.path.as_str();
+        assert!(
+            path.ends_with(".yaml")
+                && !path.starts_with('/')
+                && !path.split('/').any(|part| part.is_empty() || part == ".."),
+            "a generated object's file is not a relative .yaml path: {path:?}"
+        );
+        let namespace = field("namespace");
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        if namespace == Some(control_plane) {
+            assert!(
+                group.ends_with(".toolkit.fluxcd.io"),
+                "the control-plane namespace {control_plane} holds a {api_version} {kind}"
+            );
+        }
+        assert!(
+            identities.insert((group.to_string(), kind.to_string(), namespace, object_name)),
+            "two generated objects share the identity {kind} {namespace:?}/{object_name}"
+        );
+    }
+}
+
 /// Replacement and pruning depend on nothing but ownership: a successful run on `input` gives
 /// byte for byte what a run on `input` without the objects its stacks own gives. So every owned
 /// object is either regenerated or removed, and nothing else is touched.

@@ -1,6 +1,6 @@
 //! From a YAML object to a validated [`MonitoringStack`], with errors that name the field.
 
-use super::{DnsLabel, Layout, MonitoringStack, MonitoringStackSpec, API_VERSION, KIND};
+use super::{DnsLabel, MonitoringStack, MonitoringStackSpec, API_VERSION, KIND};
 use serde_yaml_ng::Value;
 
 /// One problem with a MonitoringStack, located by a dotted field path (`spec.loki.retention`).
@@ -173,11 +173,10 @@ fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
 
     check_collectors(spec, &mut errors);
 
-    // Each component owns its namespace; the control-plane namespace holds Flux objects only.
-    let mut taken: Vec<(&str, String)> = Vec::new();
-    if spec.layout == Layout::Flux || spec.prometheus_crds.enabled {
-        taken.push((spec.flux.namespace.as_str(), "spec.flux.namespace".into()));
-    }
+    // Each component owns its namespace; the control-plane namespace holds Flux objects only,
+    // in both layouts (its Namespace and the chart sources are always generated).
+    let mut taken: Vec<(&str, String)> =
+        vec![(spec.flux.namespace.as_str(), "spec.flux.namespace".into())];
     for (field, enabled, namespace) in component_namespaces(spec) {
         if !enabled {
             continue;
@@ -873,6 +872,18 @@ mod tests {
             "{HEAD}spec:\n  grafana:\n    hostname: g.example.com\n  alloy:\n    namespace: monitoring\n"
         ));
         assert_eq!(error.path, "spec.alloy.namespace");
+
+        // Fuzz finding (spec): the flat layout also creates the control-plane namespace and
+        // puts the chart sources there, so no component may share it (it gave two Namespaces).
+        let error = one_error(&format!(
+            "{HEAD}spec:\n  layout: flat\n  prometheusCrds:\n    enabled: false\n  grafana:\n    hostname: g.example.com\n  alloy:\n    namespace: monitoring\n"
+        ));
+        assert_eq!(error.path, "spec.alloy.namespace");
+        assert!(
+            error.message.contains("spec.flux.namespace"),
+            "{}",
+            error.message
+        );
 
         // A switched-off component may reuse a namespace.
         parse(&format!(
