@@ -173,26 +173,60 @@ fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
 
     check_collectors(spec, &mut errors);
 
-    // Each component owns its namespace; the control-plane namespace holds Flux objects only,
-    // in both layouts (its Namespace and the chart sources are always generated).
-    let mut taken: Vec<(&str, String)> =
-        vec![(spec.flux.namespace.as_str(), "spec.flux.namespace".into())];
-    for (field, enabled, namespace) in component_namespaces(spec) {
+    check_namespaces(spec, &mut errors);
+    errors
+}
+
+/// Namespaces Kubernetes itself owns: never created, labelled or pruned by a stack.
+const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// The stack creates every namespace it uses, with its ownership marks, and Flux prunes them
+/// with the stack: so each is the stack's alone. Each component has its own; the control-plane
+/// namespace holds Flux objects only, in both layouts (its Namespace and the chart sources are
+/// always generated); and none may be a namespace that exists without the stack (Kubernetes'
+/// own, the Flux source's, the Gateway's), or removing the stack would delete it.
+fn check_namespaces(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
+    let mut not_ours: Vec<(&str, &str)> = SYSTEM_NAMESPACES
+        .iter()
+        .map(|namespace| (*namespace, "Kubernetes"))
+        .collect();
+    not_ours.push((
+        spec.flux.source_ref.namespace.as_str(),
+        "the Flux source (spec.flux.sourceRef.namespace)",
+    ));
+    let gateway = spec.grafana.exposure.gateway.as_ref();
+    if let Some(gateway) = gateway.filter(|_| spec.grafana.enabled) {
+        not_ours.push((
+            gateway.namespace.as_str(),
+            "the Gateway (spec.grafana.exposure.gateway.namespace)",
+        ));
+    }
+
+    let mut taken: Vec<(&str, String)> = Vec::new();
+    let flux = ("flux", true, &spec.flux.namespace);
+    for (field, enabled, namespace) in std::iter::once(flux).chain(component_namespaces(spec)) {
         if !enabled {
             continue;
         }
-        if let Some((_, owner)) = taken.iter().find(|(ns, _)| *ns == namespace.as_str()) {
+        let path = format!("spec.{field}.namespace");
+        if let Some((_, owner)) = not_ours.iter().find(|(ns, _)| *ns == namespace.as_str()) {
             errors.push(SpecError::new(
-                format!("spec.{field}.namespace"),
+                path,
+                format!(
+                    "namespace {namespace:?} belongs to {owner}: the stack creates and prunes the namespaces it uses, so it needs one of its own"
+                ),
+            ));
+        } else if let Some((_, owner)) = taken.iter().find(|(ns, _)| *ns == namespace.as_str()) {
+            errors.push(SpecError::new(
+                path,
                 format!(
                     "namespace {namespace:?} is already used by {owner}: every component needs its own namespace"
                 ),
             ));
         } else {
-            taken.push((namespace.as_str(), format!("spec.{field}.namespace")));
+            taken.push((namespace.as_str(), path));
         }
     }
-    errors
 }
 
 /// The Alloy collectors: a collector switched on explicitly needs its backend, and relabel
@@ -884,6 +918,46 @@ mod tests {
             "{}",
             error.message
         );
+
+        // Namespaces that exist without the stack: Flux's, the Gateway's, Kubernetes' own.
+        for (spec, path, owner) in [
+            (
+                "alloy:\n    namespace: flux-system\n",
+                "spec.alloy.namespace",
+                "spec.flux.sourceRef.namespace",
+            ),
+            (
+                "flux:\n    namespace: flux-system\n",
+                "spec.flux.namespace",
+                "spec.flux.sourceRef.namespace",
+            ),
+            (
+                "flux:\n    sourceRef:\n      namespace: loki\n",
+                "spec.loki.namespace",
+                "spec.flux.sourceRef.namespace",
+            ),
+            (
+                "loki:\n    namespace: kube-system\n",
+                "spec.loki.namespace",
+                "Kubernetes",
+            ),
+            (
+                "mimir:\n    namespace: default\n",
+                "spec.mimir.namespace",
+                "Kubernetes",
+            ),
+        ] {
+            let error = one_error(&format!(
+                "{HEAD}spec:\n  grafana:\n    hostname: g.example.com\n  {spec}"
+            ));
+            assert_eq!(error.path, path, "{spec}");
+            assert!(error.message.contains(owner), "{}", error.message);
+        }
+        let error = one_error(&format!(
+            "{HEAD}spec:\n  grafana:\n    hostname: g.example.com\n    exposure:\n      type: HTTPRoute\n      gateway: {{name: web, namespace: grafana}}\n"
+        ));
+        assert_eq!(error.path, "spec.grafana.namespace");
+        assert!(error.message.contains("Gateway"), "{}", error.message);
 
         // A switched-off component may reuse a namespace.
         parse(&format!(
