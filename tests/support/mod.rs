@@ -18,6 +18,8 @@
 
 mod core;
 mod crds;
+pub mod deploy;
+pub mod helm;
 mod helm_values;
 mod yaml;
 
