@@ -13,6 +13,7 @@ mod grafana;
 mod loki;
 mod mimir;
 pub mod object;
+pub mod prerequisites;
 pub mod storage;
 
 use crate::spec::{Layout, MonitoringStack, MonitoringStackSpec};

@@ -21,6 +21,7 @@ mod crds;
 pub mod deploy;
 pub mod helm;
 mod helm_values;
+pub mod pod_security;
 mod yaml;
 
 use std::path::{Path, PathBuf};
