@@ -48,7 +48,9 @@ fn corpus() -> Option<&'static [Deployed]> {
         .as_deref()
 }
 
-fn examples() -> Vec<(String, Vec<Value>)> {
+type Stack = (String, String, Vec<Value>);
+
+fn examples() -> Vec<Stack> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("krm/examples"))
         .expect("krm/examples")
         .map(|e| e.expect("entry").path())
@@ -65,10 +67,10 @@ fn examples() -> Vec<(String, Vec<Value>)> {
     files
         .into_iter()
         .map(|path| {
-            let bytes = std::fs::read(&path).expect("example");
-            let objects = monitoring_stack::render(&bytes)
+            let text = std::fs::read_to_string(&path).expect("example");
+            let objects = monitoring_stack::render(text.as_bytes())
                 .unwrap_or_else(|e| panic!("{} does not render: {e:?}", path.display()));
-            (relative(&path), deploy::generated_json(&objects))
+            (relative(&path), text, deploy::generated_json(&objects))
         })
         .collect()
 }
@@ -80,8 +82,17 @@ fn relative(path: &Path) -> String {
         .to_string()
 }
 
+/// The example a golden tree is the expansion of (see tests/golden.rs).
+fn example_of_golden(golden: &str) -> PathBuf {
+    match golden {
+        "seed-flux.yaml" => root().join("krm/examples/seed.yaml"),
+        "seed-flat.yaml" => root().join("krm/kustomize/legacy-plugin/stack.yaml"),
+        other => root().join("krm/examples").join(other),
+    }
+}
+
 /// The golden trees as committed (`# file: PATH` headers between the files).
-fn goldens() -> Vec<(String, Vec<Value>)> {
+fn goldens() -> Vec<Stack> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/golden"))
         .expect("tests/golden")
         .map(|e| e.expect("entry").path())
@@ -96,7 +107,13 @@ fn goldens() -> Vec<(String, Vec<Value>)> {
                 let (_, content) = file.split_once('\n').unwrap_or((file, ""));
                 objects.extend(support::load_yaml_stream(content));
             }
-            (relative(&path), objects)
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let stack = std::fs::read_to_string(example_of_golden(name))
+                .unwrap_or_else(|_| panic!("no example for golden {name}"));
+            (relative(&path), stack, objects)
         })
         .collect()
 }
@@ -104,7 +121,7 @@ fn goldens() -> Vec<(String, Vec<Value>)> {
 /// `count` specs from the fuzzers' grammar that the function accepts, from a fixed seed. The
 /// escape hatches (`values`, `chartVersion`) are removed: they hand the user's own text to a
 /// chart verbatim, and only the pinned chart versions are in the reference.
-fn generated_specs(count: usize) -> Vec<(String, Vec<Value>)> {
+fn generated_specs(count: usize) -> Vec<Stack> {
     let mut out = Vec::new();
     let mut seed: u64 = 0x5EED_CAFE_F00D_0001;
     let mut attempt = 0;
@@ -145,6 +162,7 @@ fn generated_specs(count: usize) -> Vec<(String, Vec<Value>)> {
         if let Ok(objects) = monitoring_stack::render(text.as_bytes()) {
             out.push((
                 format!("generated spec #{attempt}"),
+                text,
                 deploy::generated_json(&objects),
             ));
         }
@@ -264,4 +282,391 @@ fn a_chart_fail_comes_back_through_the_harness() {
         Err(error) => Some(error),
     };
     assert!(schema.is_some_and(|e| e.contains("rulerConfig")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Rendered workloads
+
+/// Groups of core Kubernetes (no CRD): their objects are checked by the strict k8s-openapi
+/// round trip, and a kind the round trip does not know is a failure, not a silent pass.
+fn is_core_group(api_version: &str) -> bool {
+    matches!(
+        support::api_group(api_version),
+        "" | "apps"
+            | "batch"
+            | "policy"
+            | "autoscaling"
+            | "rbac.authorization.k8s.io"
+            | "networking.k8s.io"
+            | "apiextensions.k8s.io"
+            | "admissionregistration.k8s.io"
+            | "scheduling.k8s.io"
+            | "storage.k8s.io"
+            | "coordination.k8s.io"
+            | "discovery.k8s.io"
+    )
+}
+
+#[test]
+fn every_object_is_strict_kubernetes_1_32_or_matches_its_crd() {
+    let Some(corpus) = corpus() else { return };
+    let Some(reference) = support::reference_dir() else {
+        return;
+    };
+    let schemas = support::CrdSchemas::load(&reference);
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    let mut seen = BTreeSet::new();
+    for stack in corpus {
+        for (origin, object) in stack.objects() {
+            // The same object (a chart's unchanged output) is checked once.
+            if !seen.insert(object.to_string()) {
+                continue;
+            }
+            checked += 1;
+            let api_version = object
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let at = format!("{} ({})", id_of(&object), origin.describe());
+            if is_core_group(api_version) {
+                match support::validate_core(&object) {
+                    Some(Ok(())) => {}
+                    Some(Err(errors)) => problems.extend(
+                        errors
+                            .into_iter()
+                            .map(|e| (stack.label.clone(), format!("{at}: {e}"))),
+                    ),
+                    None => problems.push((
+                        stack.label.clone(),
+                        format!(
+                            "{at}: {api_version} {} is not checked by tests/support/core.rs",
+                            kind_of(&object)
+                        ),
+                    )),
+                }
+            } else if schemas.knows(api_version, kind_of(&object)) {
+                if let Err(errors) = schemas.validate(&object) {
+                    problems.extend(
+                        errors
+                            .into_iter()
+                            .map(|e| (stack.label.clone(), format!("{at}: {e}"))),
+                    );
+                }
+            } else {
+                problems.push((
+                    stack.label.clone(),
+                    format!("{at}: no CRD for {api_version} in the reference"),
+                ));
+            }
+        }
+    }
+    report("strict objects", checked, problems);
+}
+
+/// The namespaces a stack labels `privileged`, each with the reason it states.
+fn privileged_namespaces(stack: &Deployed) -> BTreeMap<String, String> {
+    stack
+        .generated
+        .iter()
+        .filter(|o| kind_of(o) == "Namespace")
+        .filter(|o| {
+            o.pointer("/metadata/labels/pod-security.kubernetes.io~1enforce")
+                .and_then(Value::as_str)
+                == Some("privileged")
+        })
+        .map(|o| {
+            let reason = o
+                .pointer("/metadata/annotations/monitoring-stack.dev~1pod-security-reason")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            (name_of(o).to_string(), reason)
+        })
+        .collect()
+}
+
+#[test]
+fn every_pod_meets_restricted_unless_its_namespace_is_privileged_for_a_stated_reason() {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut pods = 0;
+    for stack in corpus {
+        let privileged = privileged_namespaces(stack);
+        for (namespace, reason) in &privileged {
+            if reason.len() < 20 {
+                problems.push((stack.label.clone(), format!("Namespace {namespace} is privileged without a stated reason (annotation monitoring-stack.dev/pod-security-reason)")));
+            }
+        }
+        for (origin, object) in stack.objects() {
+            let Some(pod) = support::pod_security::pod_spec(&object) else {
+                continue;
+            };
+            pods += 1;
+            let namespace = match kind_of(&object) {
+                "Grafana" => namespace_of(&object).to_string(),
+                _ => namespace_of(&object).to_string(),
+            };
+            if privileged.contains_key(&namespace) {
+                continue;
+            }
+            for problem in support::pod_security::restricted_violations(pod) {
+                problems.push((
+                    stack.label.clone(),
+                    format!("{} ({}): {problem}", id_of(&object), origin.describe()),
+                ));
+            }
+        }
+    }
+    report("Pod Security restricted", pods, problems);
+}
+
+#[test]
+fn every_component_namespace_enforces_its_pod_security_level() {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut namespaces = 0;
+    for stack in corpus {
+        for namespace in stack.generated.iter().filter(|o| kind_of(o) == "Namespace") {
+            namespaces += 1;
+            let label = |mode: &str| {
+                namespace
+                    .pointer(&format!(
+                        "/metadata/labels/pod-security.kubernetes.io~1{mode}"
+                    ))
+                    .and_then(Value::as_str)
+                    .map(String::from)
+            };
+            let enforce = label("enforce");
+            if !matches!(enforce.as_deref(), Some("restricted" | "privileged")) {
+                problems.push((
+                    stack.label.clone(),
+                    format!("Namespace {}: enforce is {enforce:?}", name_of(namespace)),
+                ));
+            }
+            for mode in ["audit", "warn"] {
+                if label(mode) != enforce {
+                    problems.push((
+                        stack.label.clone(),
+                        format!(
+                            "Namespace {}: {mode} is {:?}, enforce {enforce:?}",
+                            name_of(namespace),
+                            label(mode)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    report("namespace Pod Security labels", namespaces, problems);
+}
+
+fn storage_class_of(stack: &Deployed) -> String {
+    let spec: serde_yaml_ng::Value = serde_yaml_ng::from_str(&stack.stack).expect("stack YAML");
+    spec.get("spec")
+        .and_then(|s| s.get("cluster"))
+        .and_then(|c| c.get("storageClass"))
+        .and_then(serde_yaml_ng::Value::as_str)
+        .unwrap_or("ssd-replicated-retain")
+        .to_string()
+}
+
+#[test]
+fn every_volume_claim_uses_the_stack_storage_class() {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut claims = 0;
+    for stack in corpus {
+        let class = storage_class_of(stack);
+        for (origin, object) in stack.objects() {
+            let specs: Vec<&Value> = match kind_of(&object) {
+                "PersistentVolumeClaim" => object.get("spec").into_iter().collect(),
+                "StatefulSet" => object
+                    .pointer("/spec/volumeClaimTemplates")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.get("spec"))
+                    .collect(),
+                "Grafana" => object
+                    .pointer("/spec/persistentVolumeClaim/spec")
+                    .into_iter()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for spec in specs {
+                claims += 1;
+                let found = spec.get("storageClassName").and_then(Value::as_str);
+                if found != Some(class.as_str()) {
+                    problems.push((
+                        stack.label.clone(),
+                        format!(
+                            "{} ({}): storageClassName {found:?}, not {class:?}",
+                            id_of(&object),
+                            origin.describe()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    assert!(claims > 0, "no volume claim found");
+    report("volume claims", claims, problems);
+}
+
+/// The env keys the setup Job writes into `<component>-s3-credentials` (README "Storage").
+const S3_KEYS: &[&str] = &[
+    "S3_BUCKET",
+    "S3_ENDPOINT",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "S3_INSECURE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+];
+
+fn placeholders(text: &str) -> BTreeSet<String> {
+    text.split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+#[test]
+fn every_loki_and_mimir_container_expands_its_s3_credentials() {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut containers = 0;
+    for stack in corpus {
+        for release in &stack.releases {
+            let component = match release.chart() {
+                "loki" => "loki",
+                "mimir-distributed" => "mimir",
+                _ => continue,
+            };
+            let secret = format!("{}-s3-credentials", name_of(&release.object));
+            let mut config_seen = false;
+            for object in release.objects() {
+                // The rendered configuration: placeholders, never empty S3 settings.
+                if kind_of(object) == "ConfigMap" || kind_of(object) == "Secret" {
+                    for (key, text) in object
+                        .get("data")
+                        .and_then(Value::as_object)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let Some(text) = text.as_str() else { continue };
+                        if !(key.ends_with(".yaml") && text.contains("s3")) {
+                            continue;
+                        }
+                        if !(text.contains("storage_config")
+                            || text.contains("blocks_storage")
+                            || text.contains("common:"))
+                        {
+                            continue;
+                        }
+                        config_seen = true;
+                        let found = placeholders(text);
+                        for wanted in [
+                            "S3_BUCKET",
+                            "S3_ENDPOINT",
+                            "AWS_ACCESS_KEY_ID",
+                            "AWS_SECRET_ACCESS_KEY",
+                        ] {
+                            if !found.contains(wanted) {
+                                problems.push((
+                                    stack.label.clone(),
+                                    format!(
+                                        "{} {key}: no ${{{wanted}}} placeholder",
+                                        id_of(object)
+                                    ),
+                                ));
+                            }
+                        }
+                        for unknown in found.iter().filter(|p| !S3_KEYS.contains(&p.as_str())) {
+                            problems.push((
+                                stack.label.clone(),
+                                format!(
+                                    "{} {key}: ${{{unknown}}} is not written by the setup Job",
+                                    id_of(object)
+                                ),
+                            ));
+                        }
+                        for line in text.lines() {
+                            let trimmed = line.trim();
+                            for field in [
+                                "bucket_name:",
+                                "endpoint:",
+                                "access_key_id:",
+                                "secret_access_key:",
+                                "bucketnames:",
+                            ] {
+                                if trimmed == field
+                                    || trimmed == format!("{field} \"\"")
+                                    || trimmed == format!("{field} null")
+                                {
+                                    problems.push((
+                                        stack.label.clone(),
+                                        format!("{} {key}: empty `{trimmed}`", id_of(object)),
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+                let Some(pod) = support::pod_security::pod_spec(object) else {
+                    continue;
+                };
+                for container in support::pod_security::containers(pod) {
+                    let image = container.get("image").and_then(Value::as_str).unwrap_or("");
+                    let repository = image.rsplit_once(':').map_or(image, |(r, _)| r);
+                    if !repository.ends_with(&format!("/{component}")) {
+                        continue; // gateway nginx, memcached, exporters, rollout-operator
+                    }
+                    containers += 1;
+                    let at = format!(
+                        "{} container {}",
+                        id_of(object),
+                        container.get("name").and_then(Value::as_str).unwrap_or("?")
+                    );
+                    let args: Vec<&str> = container
+                        .get("args")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    if !args.contains(&"-config.expand-env=true") {
+                        problems.push((
+                            stack.label.clone(),
+                            format!("{at}: no -config.expand-env=true"),
+                        ));
+                    }
+                    let from_secret = container
+                        .get("envFrom")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .any(|e| {
+                            e.pointer("/secretRef/name").and_then(Value::as_str)
+                                == Some(secret.as_str())
+                        });
+                    if !from_secret {
+                        problems.push((stack.label.clone(), format!("{at}: no envFrom {secret}")));
+                    }
+                }
+            }
+            if release.result.is_ok() && !config_seen {
+                problems.push((
+                    stack.label.clone(),
+                    format!(
+                        "{}: no rendered configuration with S3 storage found",
+                        release.owner
+                    ),
+                ));
+            }
+        }
+    }
+    assert!(containers > 0, "no Loki or Mimir container found");
+    report("Loki and Mimir containers", containers, problems);
 }

@@ -27,13 +27,14 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
         })
     };
 
-    // The control plane runs no workloads, so it stays out of the mesh.
+    // The control plane runs no workloads, so it stays out of the mesh, and admits none that
+    // are less than restricted.
     push(
         NAMESPACE_FILE,
         object(
             "v1",
             "Namespace",
-            ctx.meta(control_plane, None),
+            super::PodSecurity::Restricted.mark(ctx.meta(control_plane, None)),
             serde_json::json!({}),
         ),
     );

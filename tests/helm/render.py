@@ -12,7 +12,10 @@ that job's "error", exactly as Helm words it. NOTES.txt and templates that rende
 left out. `--probe` only checks that the package imports (exit 0) and prints its version.
 """
 import json
+import os
+import shutil
 import sys
+import tempfile
 
 try:
     import helm_python
@@ -20,6 +23,33 @@ try:
 except ImportError as error:  # the Rust side turns this into a loud skip (or a CI failure)
     print(f"helm-python-sdk is not importable: {error}", file=sys.stderr)
     sys.exit(3)
+
+
+def load(directory):
+    """Loads a chart as its published archive would hold it. The reference copies lost their
+    symlinks: grafana-operator's `charts/crds/crds` (-> ../../files/crds, its CRDs) is a small
+    file holding the link's target. `helm package` follows symlinks, so such a file is replaced
+    by a copy of the folder it names, in a temporary copy of the chart."""
+    links = []
+    for parent, _, files in os.walk(directory):
+        for name in files:
+            path = os.path.join(parent, name)
+            if os.path.getsize(path) > 256:
+                continue
+            with open(path, "rb") as handle:
+                text = handle.read().decode("utf-8", "replace").strip()
+            target = os.path.normpath(os.path.join(parent, text))
+            if text and "\n" not in text and os.path.isdir(target):
+                links.append((os.path.relpath(path, directory), os.path.relpath(target, directory)))
+    if not links:
+        return helm_python.Chart.load(directory)
+    copy = os.path.join(tempfile.mkdtemp(prefix="chart-"), os.path.basename(directory))
+    shutil.copytree(directory, copy)
+    for link, target in links:
+        os.chmod(os.path.dirname(os.path.join(copy, link)), 0o755)
+        os.remove(os.path.join(copy, link))
+        shutil.copytree(os.path.join(copy, target), os.path.join(copy, link))
+    return helm_python.Chart.load(copy)
 
 
 def render(chart, values, job, request):
@@ -46,7 +76,7 @@ def main():
         try:
             name = job["chart"]
             if name not in charts:
-                charts[name] = helm_python.Chart.load(f"{request['charts']}/{name}")
+                charts[name] = load(f"{request['charts']}/{name}")
             chart = charts[name]
             values = job.get("values") or {}
             schema_error = None

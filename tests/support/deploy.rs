@@ -71,6 +71,8 @@ impl Origin<'_> {
 pub struct Deployed {
     /// A name for messages (the example's path, or `generated #n`).
     pub label: String,
+    /// The MonitoringStack (YAML text) the objects come from.
+    pub stack: String,
     /// The generated objects as JSON, local-config files (kustomize's own config) included.
     pub generated: Vec<Value>,
     pub releases: Vec<Release>,
@@ -256,26 +258,29 @@ fn reference_version(charts: &std::path::Path, chart: &str) -> Option<String> {
 }
 
 /// Renders the charts of many stacks at once (each distinct install once).
-pub fn deploy_all(helm: &Helm, stacks: Vec<(String, Vec<Value>)>) -> Vec<Deployed> {
+/// `stacks`: (label, the MonitoringStack's YAML, its generated objects).
+pub fn deploy_all(helm: &Helm, stacks: Vec<(String, String, Vec<Value>)>) -> Vec<Deployed> {
+    #[allow(clippy::type_complexity)]
     let planned: Vec<(
+        String,
         String,
         Vec<Value>,
         Vec<(String, Value, Job, Option<String>)>,
     )> = stacks
         .into_iter()
-        .map(|(label, generated)| {
+        .map(|(label, stack, generated)| {
             let installs = installs(&generated, helm.charts_dir());
-            (label, generated, installs)
+            (label, stack, generated, installs)
         })
         .collect();
     let jobs: Vec<Job> = planned
         .iter()
-        .flat_map(|(_, _, installs)| installs.iter().map(|i| i.2.clone()))
+        .flat_map(|(_, _, _, installs)| installs.iter().map(|i| i.2.clone()))
         .collect();
     let mut results = helm.render(&jobs).into_iter();
     planned
         .into_iter()
-        .map(|(label, generated, installs)| {
+        .map(|(label, stack, generated, installs)| {
             let releases = installs
                 .into_iter()
                 .map(|(owner, object, job, version_mismatch)| Release {
@@ -288,6 +293,7 @@ pub fn deploy_all(helm: &Helm, stacks: Vec<(String, Vec<Value>)>) -> Vec<Deploye
                 .collect();
             Deployed {
                 label,
+                stack,
                 generated,
                 releases,
             }
