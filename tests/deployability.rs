@@ -104,8 +104,13 @@ fn goldens() -> Vec<Stack> {
             let text = std::fs::read_to_string(&path).expect("golden");
             let mut objects = Vec::new();
             for file in text.split("# file: ").filter(|f| !f.is_empty()) {
-                let (_, content) = file.split_once('\n').unwrap_or((file, ""));
-                objects.extend(support::load_yaml_stream(content));
+                let (path, content) = file.split_once('\n').unwrap_or((file, ""));
+                for mut object in support::load_yaml_stream(content) {
+                    // As `render` annotates them: the apply-order check reads the folders.
+                    object["metadata"]["annotations"]["internal.config.kubernetes.io/path"] =
+                        Value::String(path.trim().to_string());
+                    objects.push(object);
+                }
             }
             let name = path
                 .file_name()
@@ -669,4 +674,102 @@ fn every_loki_and_mimir_container_expands_its_s3_credentials() {
     }
     assert!(containers > 0, "no Loki or Mimir container found");
     report("Loki and Mimir containers", containers, problems);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Every reference resolves
+
+/// The Secrets a stack declares as prerequisites: (namespace, name).
+fn prerequisite_secrets(stack: &Deployed) -> Vec<(String, String)> {
+    monitoring_stack::prerequisites(stack.stack.as_bytes())
+        .unwrap_or_else(|e| panic!("{}: prerequisites: {e:?}", stack.label))
+        .into_iter()
+        .filter(|p| p.kind == "Secret")
+        .map(|p| (p.namespace.unwrap_or_default(), p.name))
+        .collect()
+}
+
+fn check_references(what: &str, check: impl Fn(&Deployed) -> support::references::Checked) {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for stack in corpus {
+        let checked = check(stack);
+        count += checked.count;
+        problems.extend(
+            checked
+                .problems
+                .into_iter()
+                .map(|p| (stack.label.clone(), p)),
+        );
+    }
+    assert!(count > 0, "{what}: nothing checked");
+    report(what, count, problems);
+}
+
+#[test]
+fn every_service_address_is_a_rendered_service_with_that_port() {
+    check_references("service addresses", support::references::service_addresses);
+}
+
+#[test]
+fn every_monitor_selects_a_rendered_target_and_its_port() {
+    check_references("monitors", support::references::monitors);
+}
+
+#[test]
+fn every_secret_and_config_map_read_is_provided() {
+    check_references("Secrets and ConfigMaps", |stack| {
+        support::references::secrets_and_config_maps(stack, &prerequisite_secrets(stack))
+    });
+}
+
+/// Each reference check fails on a broken reference: a wrong port, a renamed monitor port, a
+/// Secret that is not declared.
+#[test]
+fn the_reference_checks_catch_broken_references() {
+    let Some(corpus) = corpus() else { return };
+    let seed = corpus
+        .iter()
+        .find(|s| s.label == "krm/examples/seed.yaml")
+        .expect("the seed example");
+    let mut broken = seed.clone();
+    for object in &mut broken.generated {
+        if kind_of(object) == "GrafanaDatasource" {
+            let url = object["spec"]["datasource"]["url"]
+                .as_str()
+                .unwrap_or("")
+                .replace(".svc.cluster.local", ".svc.cluster.local:8080");
+            object["spec"]["datasource"]["url"] = Value::String(url);
+        }
+        if kind_of(object) == "ServiceMonitor" && name_of(object) == "grafana" {
+            object["spec"]["endpoints"][0]["port"] = Value::String("metrics".into());
+        }
+    }
+    let addresses = support::references::service_addresses(&broken).problems;
+    assert!(
+        addresses
+            .iter()
+            .any(|p| p.contains("loki-gateway") && p.contains("no port 8080")),
+        "{addresses:?}"
+    );
+    let monitors = support::references::monitors(&broken).problems;
+    assert!(
+        monitors
+            .iter()
+            .any(|p| p.contains("ServiceMonitor grafana/grafana: port \"metrics\"")),
+        "{monitors:?}"
+    );
+    let secrets = support::references::secrets_and_config_maps(&broken, &[]).problems;
+    assert!(
+        secrets
+            .iter()
+            .any(|p| p.contains("Secret grafana/grafana-oidc")),
+        "{secrets:?}"
+    );
+    assert!(
+        support::references::secrets_and_config_maps(seed, &prerequisite_secrets(seed))
+            .problems
+            .is_empty()
+    );
 }

@@ -55,6 +55,8 @@ fn is_test_hook(object: &Value) -> bool {
 pub enum Origin<'a> {
     Generated,
     Rendered(&'a Release),
+    /// Made by an operator from a generated CR (see [`operator_objects`]).
+    Operator,
 }
 
 impl Origin<'_> {
@@ -62,6 +64,7 @@ impl Origin<'_> {
         match self {
             Origin::Generated => "generated".to_string(),
             Origin::Rendered(release) => format!("rendered by {}", release.owner),
+            Origin::Operator => "made by an operator".to_string(),
         }
     }
 }
@@ -88,6 +91,9 @@ impl Deployed {
             .filter(|o| !is_local_config(o))
             .map(|o| (Origin::Generated, o.clone()))
             .collect();
+        for object in operator_objects(&self.generated) {
+            out.push((Origin::Operator, object));
+        }
         for release in &self.releases {
             for object in release.objects() {
                 let mut object = object.clone();
@@ -101,6 +107,37 @@ impl Deployed {
         }
         out
     }
+}
+
+/// What an operator makes from a generated CR that other objects refer to: the
+/// grafana-operator's Service `<name>-service` for a `Grafana` (controllers/resources/
+/// resources.go in grafana-operator v5: port 3000 named `grafana`, then `spec.service` merged
+/// over it: its labels and any extra ports).
+pub fn operator_objects(generated: &[Value]) -> Vec<Value> {
+    generated
+        .iter()
+        .filter(|o| kind_of(o) == "Grafana")
+        .map(|grafana| {
+            let mut ports = vec![serde_json::json!({ "name": "grafana", "port": 3000 })];
+            ports.extend(
+                grafana
+                    .pointer("/spec/service/spec/ports")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            serde_json::json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {
+                    "name": format!("{}-service", name_of(grafana)),
+                    "namespace": namespace_of(grafana),
+                    "labels": grafana.pointer("/spec/service/metadata/labels").cloned().unwrap_or(Value::Null),
+                },
+                "spec": { "ports": ports },
+            })
+        })
+        .collect()
 }
 
 pub fn is_local_config(object: &Value) -> bool {

@@ -22,6 +22,7 @@ pub mod deploy;
 pub mod helm;
 mod helm_values;
 pub mod pod_security;
+pub mod references;
 mod yaml;
 
 use std::path::{Path, PathBuf};
