@@ -773,3 +773,76 @@ fn the_reference_checks_catch_broken_references() {
             .is_empty()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. The Flux apply order, simulated (tests/support/flux_order.rs)
+
+fn order_problems(stack: &Deployed) -> Option<(usize, Vec<String>)> {
+    let spec: serde_yaml_ng::Value = serde_yaml_ng::from_str(&stack.stack).expect("stack YAML");
+    let flux_path = spec
+        .get("spec")
+        .and_then(|s| s.get("flux"))
+        .and_then(|f| f.get("path"))
+        .and_then(serde_yaml_ng::Value::as_str)
+        .unwrap_or("./k8s/clusters/main/infrastructure/monitoring")
+        .to_string();
+    let prerequisites = monitoring_stack::prerequisites(stack.stack.as_bytes())
+        .unwrap_or_else(|e| panic!("{}: prerequisites: {e:?}", stack.label));
+    let apis: Vec<String> = prerequisites
+        .iter()
+        .filter(|p| p.kind == "API")
+        .map(|p| p.name.clone())
+        .collect();
+    let namespaces: Vec<String> = prerequisites
+        .iter()
+        .filter(|p| p.kind == "Namespace")
+        .map(|p| p.name.clone())
+        .collect();
+    support::flux_order::check(stack, &flux_path, &apis, &namespaces, is_core_group)
+}
+
+#[test]
+fn the_flux_apply_order_serves_every_kind_and_namespace_in_time() {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    let mut stacks = 0;
+    for stack in corpus {
+        let Some((count, found)) = order_problems(stack) else {
+            continue;
+        };
+        stacks += 1;
+        checked += count;
+        problems.extend(found.into_iter().map(|p| (stack.label.clone(), p)));
+    }
+    assert!(stacks > 100, "only {stacks} flux-layout stacks");
+    eprintln!("{stacks} flux-layout stacks");
+    report("apply order", checked, problems);
+}
+
+/// Without `dependsOn: alloy-operator`, the Alloy resources would reach a cluster that has no
+/// Alloy CRD yet: the check names the object, its kind and the stage that installs it.
+#[test]
+fn the_order_check_fails_without_a_depends_on() {
+    let Some(corpus) = corpus() else { return };
+    let seed = corpus
+        .iter()
+        .find(|s| s.label == "krm/examples/seed.yaml")
+        .expect("the seed example");
+    let (_, problems) = order_problems(seed).expect("flux layout");
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut broken = seed.clone();
+    for object in &mut broken.generated {
+        if kind_of(object) == "Kustomization" && name_of(object) == "alloy" {
+            object["spec"]
+                .as_object_mut()
+                .expect("spec")
+                .remove("dependsOn");
+        }
+    }
+    let (_, problems) = order_problems(&broken).expect("flux layout");
+    assert!(
+        problems.iter().any(|p| p.starts_with("Alloy alloy/alloy-logs applied by Kustomization alloy: collectors.grafana.com/v1alpha1/Alloy is not served yet; HelmRelease alloy-operator/alloy-operator installs its CRD")),
+        "{problems:#?}"
+    );
+}

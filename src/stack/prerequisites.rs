@@ -50,18 +50,51 @@ impl Prerequisite {
 /// Every prerequisite of a stack, in a stable order: APIs, cluster objects, namespaced objects.
 pub fn of(stack: &MonitoringStack) -> Vec<Prerequisite> {
     let spec = &stack.spec;
-    let mut out = vec![Prerequisite::new(
-        "API",
-        "helm.toolkit.fluxcd.io/v2",
-        "-",
-        "Flux's helm-controller installs every chart (HelmRelease); its source-controller serves source.toolkit.fluxcd.io/v1 (HelmRepository, OCIRepository)",
-    )];
+    let mut out = vec![
+        Prerequisite::new(
+            "API",
+            "source.toolkit.fluxcd.io/v1",
+            "-",
+            "Flux's source-controller fetches the charts (HelmRepository, OCIRepository)",
+        ),
+        Prerequisite::new(
+            "API",
+            "helm.toolkit.fluxcd.io/v2",
+            "-",
+            "Flux's helm-controller installs every chart (HelmRelease)",
+        ),
+    ];
     if spec.layout == Layout::Flux {
         out.push(Prerequisite::new(
             "API",
             "kustomize.toolkit.fluxcd.io/v1",
             "layout",
             "Flux's kustomize-controller applies each component folder (Kustomization)",
+        ));
+    }
+    // CRDs the stack installs itself unless their release is switched off.
+    if !spec.prometheus_crds.enabled {
+        out.push(Prerequisite::new(
+            "API",
+            "monitoring.coreos.com/v1",
+            "prometheusCrds.enabled",
+            "the prometheus-operator CRDs (ServiceMonitor, PodMonitor, PrometheusRule), installed outside this stack",
+        ));
+    }
+    if spec.grafana.enabled && !spec.grafana_operator.enabled {
+        out.push(Prerequisite::new(
+            "API",
+            "grafana.integreatly.org/v1beta1",
+            "grafanaOperator.enabled",
+            "a grafana-operator installed outside this stack, watching the Grafana namespace",
+        ));
+    }
+    if spec.alloy.enabled && !spec.alloy_operator.enabled {
+        out.push(Prerequisite::new(
+            "API",
+            "collectors.grafana.com/v1alpha1",
+            "alloyOperator.enabled",
+            "an Alloy Operator installed outside this stack (runs the Alloy resources)",
         ));
     }
     let storages: Vec<(&str, &StorageSpec)> = [

@@ -19,6 +19,7 @@
 mod core;
 mod crds;
 pub mod deploy;
+pub mod flux_order;
 pub mod helm;
 mod helm_values;
 pub mod pod_security;
