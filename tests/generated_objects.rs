@@ -170,7 +170,13 @@ fn every_object_is_owned_and_placed() {
                     "Namespace" => text(&object, "/metadata/name"),
                     _ => text(&object, "/metadata/namespace"),
                 };
-                assert_eq!(namespace, folder, "{example}: {what} in {path}");
+                // prometheus-crds/ holds the control plane's own HelmRelease (a Flux object).
+                let expected = if folder == "prometheus-crds" {
+                    "monitoring"
+                } else {
+                    folder
+                };
+                assert_eq!(namespace, expected, "{example}: {what} in {path}");
             }
         }
     }
@@ -226,7 +232,12 @@ fn flux_layout_has_a_kustomization_per_component_folder() {
             Some(folder) => (folder, "/release"),
             None => (name, ""),
         };
-        assert_eq!(text(k, "/spec/targetNamespace"), folder);
+        let namespace = if folder == "prometheus-crds" {
+            "monitoring" // the control plane's own folder
+        } else {
+            folder
+        };
+        assert_eq!(text(k, "/spec/targetNamespace"), namespace);
         assert_eq!(
             text(k, "/spec/path"),
             format!("./k8s/clusters/main/infrastructure/monitoring/{folder}{sub}")
@@ -243,7 +254,8 @@ fn flux_layout_has_a_kustomization_per_component_folder() {
             .map(|d| d.iter().map(|e| text(e, "/name").to_string()).collect())
             .unwrap_or_default()
     };
-    assert_eq!(depends("grafana"), ["grafana-operator"]);
+    // Grafana's own ServiceMonitor needs the prometheus-operator CRDs before it is applied.
+    assert_eq!(depends("grafana"), ["grafana-operator", "prometheus-crds"]);
     assert_eq!(depends("alloy"), ["alloy-operator"]);
 
     let flat = rendered("krm/kustomize/legacy-plugin/stack.yaml");

@@ -16,7 +16,7 @@ use tools::{Run, TempDir, Tree};
 const ROOT_FILES: &[&str] = &[
     "namespace.yaml",
     "sources.yaml",
-    "prometheus-crds.yaml",
+    "prometheus-crds/helmrelease.yaml",
     "kustomizations.yaml",
     "kustomization.yaml",
 ];
@@ -361,7 +361,8 @@ fn assert_flux_tree_consistent(tree: &Tree, components: &[&str], context: &str) 
     let root_manifests: BTreeSet<&str> = ROOT_FILES
         .iter()
         .copied()
-        .filter(|f| *f != "kustomization.yaml")
+        // prometheus-crds/ is applied by its own Flux Kustomization, like a component folder.
+        .filter(|f| *f != "kustomization.yaml" && !f.contains('/'))
         .collect();
     assert_eq!(
         resources, root_manifests,
@@ -380,12 +381,14 @@ fn assert_flux_tree_consistent(tree: &Tree, components: &[&str], context: &str) 
         );
         names.insert(key.name.clone());
     }
+    // ... and one for the control plane's prometheus-crds/ folder.
     let expected: BTreeSet<String> = components
         .iter()
         .flat_map(|c| {
             let release = STAGED.contains(c).then(|| format!("{c}-release"));
             std::iter::once(c.to_string()).chain(release)
         })
+        .chain(std::iter::once("prometheus-crds".to_string()))
         .collect();
     assert_eq!(
         names, expected,
