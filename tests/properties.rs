@@ -477,3 +477,226 @@ fn block_scalar_at_the_very_end_keeps_its_value() {
         Some("line one\nline two")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The output directory (`render --output-dir`): whatever state it is in, no file of the user's
+// is lost or changed and nothing is written outside the tree.
+
+/// What a path of the tree holds before the render.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    /// A file of the user's, without the ownership marks.
+    UserFile,
+    /// The user's file that only mentions the marks (in a comment), and is no YAML we own.
+    UserFileMentioningMarks,
+    /// This render's file, hand-edited (still carrying the marks).
+    EditedOwned,
+    /// This render's file with invalid UTF-8 appended (the marks intact).
+    DamagedOwned,
+    /// A link to a folder outside the tree.
+    LinkOutside,
+    /// A link to a file outside the tree.
+    LinkToOutsideFile,
+}
+
+fn entry() -> impl Strategy<Value = Entry> {
+    prop_oneof![
+        Just(Entry::UserFile),
+        Just(Entry::UserFileMentioningMarks),
+        Just(Entry::EditedOwned),
+        Just(Entry::DamagedOwned),
+        Just(Entry::LinkOutside),
+        Just(Entry::LinkToOutsideFile),
+    ]
+}
+
+fn rendered_files() -> &'static std::collections::BTreeMap<String, String> {
+    static FILES: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
+        std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let stack = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/minimal.yaml"),
+        )
+        .expect("example");
+        let objects = monitoring_stack::render(&stack).expect("renders");
+        monitoring_stack::output_dir::files(&objects)
+    })
+}
+
+/// Every entry below `root` without following links: path → file bytes, or `link -> target`,
+/// or `dir`.
+fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let relative = path
+                .strip_prefix(root)
+                .expect("below")
+                .to_string_lossy()
+                .into_owned();
+            let kind = entry.file_type().expect("type");
+            if kind.is_symlink() {
+                let target = std::fs::read_link(&path).expect("link");
+                found.insert(
+                    relative,
+                    format!("link -> {}", target.display()).into_bytes(),
+                );
+            } else if kind.is_dir() {
+                found.insert(relative, b"dir".to_vec());
+                pending.push(path);
+            } else {
+                found.insert(relative, std::fs::read(&path).expect("file"));
+            }
+        }
+    }
+    found
+}
+
+fn property_dir(name: &str) -> std::path::PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "monitoring-stack-prop-{}-{name}-{n}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+proptest! {
+    #![proptest_config(config(40))]
+
+    /// Random states of an output directory that was rendered before (some files missing, some
+    /// edited, damaged, replaced by the user's own files or by links out of the tree, user files
+    /// beside them): a render either brings every generated path up to date or refuses and
+    /// changes nothing; no user file is ever changed or removed, and nothing outside the tree
+    /// changes. `--check`'s plan never changes anything either.
+    #[cfg(unix)]
+    #[test]
+    fn output_directory_never_loses_a_user_file_or_writes_outside(
+        rendered_before in any::<bool>(),
+        states in prop::collection::vec((0usize..64, entry()), 0..6),
+        extra_user_files in prop::collection::vec(("[a-z]{1,8}", prop::bool::ANY), 0..3),
+    ) {
+        let files = rendered_files();
+        let paths: Vec<&String> = files.keys().collect();
+        let base = property_dir("out");
+        let tree = base.join("tree");
+        let outside = base.join("outside");
+        std::fs::create_dir_all(outside.join("folder")).expect("outside");
+        std::fs::write(outside.join("file.yaml"), "# outside\n").expect("outside");
+        std::fs::create_dir_all(&tree).expect("tree");
+        if rendered_before {
+            for (path, content) in files {
+                let target = tree.join(path);
+                std::fs::create_dir_all(target.parent().expect("parent")).expect("folder");
+                std::fs::write(&target, content).expect("write");
+            }
+        }
+        // Paths whose final state the render must not decide: the user's.
+        let mut users: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut must_refuse = false;
+        for (index, state) in &states {
+            let path = paths[index % paths.len()];
+            let target = tree.join(path);
+            let parent = target.parent().expect("parent").to_path_buf();
+            let _ = std::fs::create_dir_all(&parent);
+            let _ = std::fs::remove_file(&target);
+            let _ = std::fs::remove_dir_all(&target);
+            let written = match state {
+                Entry::UserFile => std::fs::write(&target, "# mine\nkey: value\n").map(|()| true),
+                Entry::UserFileMentioningMarks => std::fs::write(
+                    &target,
+                    "# app.kubernetes.io/managed-by: monitoring-stack\n# monitoring-stack.dev/stack: main\nmine: true\n",
+                )
+                .map(|()| true),
+                Entry::EditedOwned => std::fs::write(
+                    &target,
+                    files[path].replace("interval: 10m", "interval: 1h") + "# edited\n",
+                )
+                .map(|()| false),
+                Entry::DamagedOwned => {
+                    let mut bytes = files[path].clone().into_bytes();
+                    bytes.extend_from_slice(b"\xff\xfe\x00broken: [");
+                    std::fs::write(&target, bytes).map(|()| false)
+                }
+                Entry::LinkOutside => {
+                    // The generated file's folder (or the file, at the root) becomes a link.
+                    let (link, to) = if parent == tree {
+                        (target.clone(), outside.join("file.yaml"))
+                    } else {
+                        let _ = std::fs::remove_dir_all(&parent);
+                        (parent.clone(), outside.join("folder"))
+                    };
+                    std::os::unix::fs::symlink(&to, &link).map(|()| true)
+                }
+                Entry::LinkToOutsideFile => {
+                    std::os::unix::fs::symlink(outside.join("file.yaml"), &target).map(|()| true)
+                }
+            };
+            if let Ok(true) = written {
+                must_refuse = true;
+            }
+        }
+        for (name, nested) in &extra_user_files {
+            let path = if *nested { format!("user/{name}.yaml") } else { format!("{name}.yaml") };
+            let target = tree.join(&path);
+            if std::fs::symlink_metadata(target.parent().expect("parent")).is_ok_and(|m| m.file_type().is_symlink()) {
+                continue;
+            }
+            let _ = std::fs::create_dir_all(target.parent().expect("parent"));
+            if std::fs::write(&target, format!("# the user's {name}\n")).is_ok() {
+                users.insert(path);
+            }
+        }
+        // Every user file and link as it is now.
+        let before = snapshot(&tree);
+        let outside_before = snapshot(&outside);
+        let user_entries: Vec<(String, Vec<u8>)> = before
+            .iter()
+            .filter(|(path, bytes)| {
+                users.contains(*path)
+                    || bytes.starts_with(b"link -> ")
+                    || bytes.starts_with(b"# mine")
+                    || bytes.starts_with(b"# app.kubernetes.io")
+            })
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect();
+
+        let objects = {
+            let stack = std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/minimal.yaml"),
+            )
+            .expect("example");
+            monitoring_stack::render(&stack).expect("renders")
+        };
+        let plan = monitoring_stack::output_dir::plan(&tree, &objects).expect("plan");
+        prop_assert_eq!(&snapshot(&tree), &before, "planning changed the tree");
+        prop_assert_eq!(plan.refused.is_empty(), !must_refuse, "{:?}", plan.refused);
+
+        let result = monitoring_stack::output_dir::write_tree(&tree, &objects);
+        let after = snapshot(&tree);
+        prop_assert_eq!(&snapshot(&outside), &outside_before, "something was written outside the tree");
+        for (path, bytes) in &user_entries {
+            prop_assert_eq!(after.get(path), Some(bytes), "the user's {} changed or is gone", path);
+        }
+        if must_refuse {
+            prop_assert!(result.is_err(), "a refusing plan was applied");
+            prop_assert_eq!(&after, &before, "a refused render changed the tree");
+        } else {
+            prop_assert!(result.is_ok(), "{:?}", result.err());
+            for (path, content) in files {
+                prop_assert_eq!(after.get(path.as_str()), Some(&content.clone().into_bytes()), "{} not repaired", path);
+            }
+            let again = monitoring_stack::output_dir::plan(&tree, &objects).expect("plan");
+            prop_assert!(again.is_clean(), "a second plan is not clean: {:?}", again);
+        }
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
