@@ -255,7 +255,7 @@ fn render_command(options: &RenderOptions) -> ExitCode {
 /// Exit 2: the directory cannot be brought up to date (an I/O error, or paths it refuses to
 /// touch: files it did not generate, links).
 fn io_error(dir: &Path, error: &std::io::Error) -> ExitCode {
-    if error.kind() == std::io::ErrorKind::AlreadyExists {
+    if output_dir::is_refusal(error) {
         eprintln!(
             "monitoring-stack: refusing to write to {}: {error}",
             dir.display()

@@ -336,6 +336,28 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The error of a render that refuses to touch a path (not an I/O failure).
+#[derive(Debug)]
+struct Refusal(String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+fn refusal(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::AlreadyExists, Refusal(message))
+}
+
+/// Whether `error` is [`write_tree`] refusing to touch a path (a file it did not generate, a
+/// link), rather than an I/O failure.
+pub fn is_refusal(error: &io::Error) -> bool {
+    error.get_ref().is_some_and(|inner| inner.is::<Refusal>())
+}
+
 /// Brings `dir` up to date: every new file is first written to a staging folder, then renamed
 /// into place (a reader never sees a half-written manifest; a failure while staging leaves `dir`
 /// untouched), then stale owned files are removed. A missing `dir` is staged whole and renamed.
@@ -343,15 +365,18 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 pub fn write_tree(dir: &Path, objects: &[Value]) -> io::Result<Plan> {
     let plan = plan(dir, objects)?;
     if !plan.refused.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("nothing was written:\n{}", plan.refusals(dir).trim_end()),
-        ));
+        return Err(refusal(format!(
+            "nothing was written:\n{}",
+            plan.refusals(dir).trim_end()
+        )));
     }
     let exists = dir.is_dir();
     let staging = staging_dir(dir, exists)?;
     // `create_dir`, not `create_dir_all`: the staging folder must be new (never someone's
     // folder or a link), and only a folder this run created is removed afterwards.
+    if let Some(parent) = staging.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| with_path(e, parent))?;
+    }
     std::fs::create_dir(&staging).map_err(|e| with_path(e, &staging))?;
     let result = stage_and_apply(dir, &staging, &plan, exists);
     if std::fs::symlink_metadata(&staging).is_ok_and(|m| m.is_dir()) {
@@ -374,10 +399,7 @@ fn stage_and_apply(dir: &Path, staging: &Path, plan: &Plan, exists: bool) -> io:
     for path in plan.writes.keys() {
         // Checked again right before the rename: no link may have appeared on the way.
         if let Existing::Refused(why) = inspect(dir, path, &BTreeSet::new())? {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{}: {why}", dir.join(path).display()),
-            ));
+            return Err(refusal(format!("{}: {why}", dir.join(path).display())));
         }
         let target = dir.join(path);
         if let Some(parent) = target.parent() {

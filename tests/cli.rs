@@ -610,6 +610,7 @@ fn output_dir_refuses_to_replace_a_file_it_did_not_generate() {
         assert_eq!(output.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(path), "names the file: {stderr}");
         assert!(stderr.contains("did not generate"), "{stderr}");
+        assert!(stderr.contains("refusing to write"), "{stderr}");
         assert!(
             stderr.contains("move it out"),
             "says how to proceed: {stderr}"

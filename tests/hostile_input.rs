@@ -1013,3 +1013,69 @@ fn the_wrong_type_table_covers_every_spec_field() {
         "spec fields without a wrong-type case (add them to the table): {missing:#?}"
     );
 }
+
+/// A stack whose `spec` is `body` (YAML indented by two), as a ResourceList's functionConfig.
+fn stack_with(body: &str) -> String {
+    list_with(
+        &[CONFIG_MAP],
+        Some(&format!(
+            "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: main\nspec:\n{body}"
+        )),
+    )
+}
+
+/// Runs (name, spec body, field, message) cases; collects every failure before failing.
+fn assert_spec_cases(cases: &[(&'static str, &str, &'static str, &'static str)]) {
+    let mut failures = Vec::new();
+    for (name, body, field, message) in cases {
+        let case = case(name, stack_with(body), Some(field), message);
+        if let Err(panic) = std::panic::catch_unwind(|| assert_case(&case)) {
+            failures.push(
+                panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .unwrap_or_else(|| format!("{name}: panicked")),
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+const G: &str = "  grafana:\n    hostname: grafana.example.com\n";
+
+/// Issue 16, class 6: values every field's type accepted but the system that reads them
+/// refuses (Kubernetes' int32 and Quantity rules, Go's duration bound, Loki's whole days,
+/// Alloy's scrape timeout, Ingress host rules) are errors at their field.
+#[test]
+fn values_the_consumers_reject_are_errors_at_their_field() {
+    let g = G;
+    let cases: Vec<(&'static str, String, &'static str, &'static str)> = vec![
+        ("replicas above int32", format!("{g}  loki:\n    replicas: 2147483648\n"), "spec.loki.replicas", "int32"),
+        ("mimir replicas above int32", format!("{g}  mimir:\n    replicas: 4294967295\n"), "spec.mimir.replicas", "int32"),
+        ("collector replicas above int32", format!("{g}  alloy:\n    metrics:\n      replicas: 3000000000\n"), "spec.alloy.metrics.replicas", "int32"),
+        ("replicas above u32", format!("{g}  loki:\n    replicas: 99999999999\n"), "spec.loki.replicas", "u32"),
+        ("retention past Go's bound", format!("{g}  loki:\n    retention: 99999999999999999999d\n"), "spec.loki.retention", "longest duration"),
+        ("mimir retention past Go's bound", format!("{g}  mimir:\n    retention: 300y\n"), "spec.mimir.retention", "longest duration"),
+        ("loki retention in hours", format!("{g}  loki:\n    retention: 36h\n"), "spec.loki.retention", "whole number of days"),
+        ("flux interval past Go's bound", format!("{g}  flux:\n    interval: 9999999999h\n"), "spec.flux.interval", "longest duration"),
+        ("flux timeout of zero", format!("{g}  flux:\n    timeout: 0s\n"), "spec.flux.timeout", "above zero"),
+        ("scrape interval past Go's bound", format!("{g}  alloy:\n    metrics:\n      scrapeInterval: 2562048h\n"), "spec.alloy.metrics.scrapeInterval", "longest duration"),
+        ("scrape interval below the timeout", format!("{g}  alloy:\n    metrics:\n      scrapeInterval: 5s\n"), "spec.alloy.metrics.scrapeInterval", "scrape timeout"),
+        ("extra scrape interval below the timeout", format!("{g}  alloy:\n    metrics:\n      extraScrapes:\n        - {{name: r, targets: ['r.lan:9100'], interval: 500ms}}\n"), "spec.alloy.metrics.extraScrapes[0].interval", "scrape timeout"),
+        ("negative persistence size", format!("{g}  loki:\n    persistence:\n      size: -5Gi\n"), "spec.loki.persistence.size", "negative"),
+        ("zero persistence size", format!("{g}  mimir:\n    persistence:\n      size: 0Gi\n"), "spec.mimir.persistence.size", "more than zero"),
+        ("zero grafana volume", "  grafana:\n    hostname: grafana.example.com\n    persistence:\n      size: \"0\"\n".to_string(), "spec.grafana.persistence.size", "more than zero"),
+        ("negative cpu request", format!("{g}  loki:\n    resources:\n      requests:\n        cpu: \"-1\"\n"), "spec.loki.resources.requests.cpu", "negative"),
+        ("negative memory limit", format!("{g}  nodeExporter:\n    resources:\n      limits:\n        memory: -1Mi\n"), "spec.nodeExporter.resources.limits.memory", "negative"),
+        ("exponent past int32", format!("{g}  alloy:\n    logs:\n      resources:\n        limits:\n          cpu: 1e9999999999\n"), "spec.alloy.logs.resources.limits.cpu", "quantity"),
+        ("request above limit", format!("{g}  kubeStateMetrics:\n    resources:\n      requests: {{memory: 1Gi}}\n      limits: {{memory: 512Mi}}\n"), "spec.kubeStateMetrics.resources.requests.memory", "above the limit"),
+        ("cpu request above limit", "  grafana:\n    hostname: grafana.example.com\n    resources:\n      requests: {cpu: \"2\"}\n      limits: {cpu: 500m}\n".to_string(), "spec.grafana.resources.requests.cpu", "above the limit"),
+        ("ingress host that is an IP", "  grafana:\n    hostname: 10.0.0.1\n    exposure:\n      type: Ingress\n".to_string(), "spec.grafana.hostname", "IP address"),
+        ("grafana host that is an IP", "  grafana:\n    hostname: 192.168.1.20\n".to_string(), "spec.grafana.hostname", "IP address"),
+    ];
+    let cases: Vec<(&'static str, &str, &'static str, &'static str)> = cases
+        .iter()
+        .map(|(name, body, field, message)| (*name, body.as_str(), *field, *message))
+        .collect();
+    assert_spec_cases(&cases);
+}

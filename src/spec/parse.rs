@@ -171,11 +171,154 @@ fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
         }
     }
 
+    check_consumer_bounds(spec, &mut errors);
     check_collectors(spec, &mut errors);
 
     check_namespaces(spec, &mut errors);
     errors
 }
+
+/// Values each field's type accepts but the system that reads them refuses (issue 16): replica
+/// counts above Kubernetes' int32, empty volumes, requests above their limits, a hostname that
+/// is an IP address, a Loki retention that is not whole days, scrape intervals below Alloy's
+/// scrape timeout. (Duration and quantity bounds are checked by their types.)
+fn check_consumer_bounds(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
+    for (path, replicas) in [
+        ("spec.loki.replicas", spec.loki.replicas),
+        ("spec.mimir.replicas", spec.mimir.replicas),
+        ("spec.alloy.metrics.replicas", spec.alloy.metrics.replicas),
+    ] {
+        if i32::try_from(replicas).is_err() {
+            errors.push(SpecError::new(
+                path,
+                format!(
+                    "{replicas} is above {}, the most Kubernetes' replicas (int32) holds",
+                    i32::MAX
+                ),
+            ));
+        }
+    }
+    for (path, enabled, persistence) in [
+        (
+            "spec.loki.persistence",
+            spec.loki.enabled,
+            &spec.loki.persistence,
+        ),
+        (
+            "spec.mimir.persistence",
+            spec.mimir.enabled,
+            &spec.mimir.persistence,
+        ),
+        (
+            "spec.grafana.persistence",
+            spec.grafana.enabled,
+            &spec.grafana.persistence,
+        ),
+    ] {
+        if enabled && persistence.enabled && persistence.size.approx() <= 0.0 {
+            errors.push(SpecError::new(
+                format!("{path}.size"),
+                format!(
+                    "{:?}: a PersistentVolumeClaim must request more than zero (e.g. \"10Gi\"; enabled: false for no volume)",
+                    persistence.size.as_str()
+                ),
+            ));
+        }
+    }
+    let resources: [(&str, &super::Resources); 9] = [
+        ("grafanaOperator", &spec.grafana_operator.resources),
+        ("grafana", &spec.grafana.resources),
+        ("loki", &spec.loki.resources),
+        ("mimir", &spec.mimir.resources),
+        ("alloyOperator", &spec.alloy_operator.resources),
+        ("alloy.logs", &spec.alloy.logs.resources),
+        ("alloy.metrics", &spec.alloy.metrics.resources),
+        ("kubeStateMetrics", &spec.kube_state_metrics.resources),
+        ("nodeExporter", &spec.node_exporter.resources),
+    ];
+    for (field, resources) in resources {
+        let (Some(requests), Some(limits)) = (&resources.requests, &resources.limits) else {
+            continue;
+        };
+        for (name, request, limit) in [
+            ("cpu", &requests.cpu, &limits.cpu),
+            ("memory", &requests.memory, &limits.memory),
+        ] {
+            if let (Some(request), Some(limit)) = (request, limit) {
+                if request.approx() > limit.approx() {
+                    errors.push(SpecError::new(
+                        format!("spec.{field}.resources.requests.{name}"),
+                        format!(
+                            "{:?} is above the limit {:?}: Kubernetes refuses a request above its limit",
+                            request.as_str(),
+                            limit.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(hostname) = spec
+        .grafana
+        .hostname
+        .as_ref()
+        .filter(|_| spec.grafana.enabled)
+    {
+        let host = hostname.as_str();
+        let numeric = host
+            .split('.')
+            .all(|label| label.bytes().all(|b| b.is_ascii_digit()));
+        if numeric || host.parse::<std::net::Ipv4Addr>().is_ok() {
+            errors.push(SpecError::new(
+                "spec.grafana.hostname",
+                format!(
+                    "{host:?} is an IP address: Ingress and HTTPRoute hosts, certificates and Grafana's root URL need a DNS name (e.g. grafana.example.com)"
+                ),
+            ));
+        }
+    }
+    if spec.loki.enabled && spec.loki.retention.seconds() % 86_400 != 0 {
+        errors.push(SpecError::new(
+            "spec.loki.retention",
+            format!(
+                "{:?}: Loki's retention must be a whole number of days (a multiple of its 24h index period, e.g. \"30d\" or \"744h\")",
+                spec.loki.retention.as_str()
+            ),
+        ));
+    }
+    let metrics = &spec.alloy.metrics;
+    if spec.alloy.enabled && metrics.runs(spec.mimir.enabled) {
+        let intervals =
+            std::iter::once((
+                "spec.alloy.metrics.scrapeInterval".to_string(),
+                &metrics.scrape_interval,
+            ))
+            .chain(metrics.extra_scrapes.iter().enumerate().filter_map(
+                |(i, scrape)| {
+                    scrape.interval.as_ref().map(|interval| {
+                        (
+                            format!("spec.alloy.metrics.extraScrapes[{i}].interval"),
+                            interval,
+                        )
+                    })
+                },
+            ));
+        for (path, interval) in intervals {
+            if interval.seconds() < MIN_SCRAPE_INTERVAL_SECONDS {
+                errors.push(SpecError::new(
+                    path,
+                    format!(
+                        "{:?} is shorter than Alloy's scrape timeout ({MIN_SCRAPE_INTERVAL_SECONDS}s), which Alloy refuses: use at least \"{MIN_SCRAPE_INTERVAL_SECONDS}s\"",
+                        interval.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Alloy's default `scrape_timeout`: a shorter `scrape_interval` is a configuration error.
+const MIN_SCRAPE_INTERVAL_SECONDS: u64 = 10;
 
 /// Namespaces Kubernetes itself owns: never created, labelled or pruned by a stack.
 const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
