@@ -1079,3 +1079,57 @@ fn values_the_consumers_reject_are_errors_at_their_field() {
         .collect();
     assert_spec_cases(&cases);
 }
+
+/// Issue 16, class 3: every string that lands in a text format is checked for that format at
+/// its field (grafana.ini lines, Go templates, regular expressions, URLs, the setup Job's
+/// shell), and literal credentials are refused where the spec offers a Secret reference.
+#[test]
+fn injection_and_literal_secrets_are_refused_at_their_field() {
+    let oidc = "  grafana:\n    hostname: grafana.example.com\n    oidc:\n      issuerUrl: https://idp.example.com/realms/main\n";
+    let g = G;
+    let rule = |extra: &str| {
+        format!("{g}    alerting:\n      ruleGroups:\n        - name: g\n          rules:\n            - {{uid: a, title: A, expr: up{extra}}}\n")
+    };
+    let receiver = |settings: &str| {
+        format!("{g}    alerting:\n      contactPoints:\n        - name: hook\n          receivers:\n            - {{type: webhook, settings: {settings}}}\n")
+    };
+    let cases: Vec<(&'static str, String, &'static str, &'static str)> = vec![
+        ("a new grafana.ini section in the login button", format!("{oidc}      displayName: \"Keycloak\\n[security]\\nadmin_password = x\"\n"), "spec.grafana.oidc.displayName", "one line"),
+        ("a carriage return in the admin group", format!("{oidc}      adminGroup: \"admins\\r[x]\"\n"), "spec.grafana.oidc.adminGroup", "one line"),
+        ("a NUL in the editor group", format!("{oidc}      editorGroup: \"ed\\0itors\"\n"), "spec.grafana.oidc.editorGroup", "control characters"),
+        ("an env expansion in the login button", format!("{oidc}      displayName: \"$__file{{/etc/passwd}}\"\n"), "spec.grafana.oidc.displayName", "expand"),
+        ("a legacy env expansion in the client id", format!("{oidc}      clientId: \"${{GF_SECRET}}\"\n"), "spec.grafana.oidc.clientId", "expand"),
+        ("edge spaces in the login button", format!("{oidc}      displayName: \" Keycloak \"\n"), "spec.grafana.oidc.displayName", "spaces"),
+        ("a quoted login button", format!("{oidc}      displayName: '\"Keycloak\"'\n"), "spec.grafana.oidc.displayName", "quotes"),
+        ("an issuer with a query", "  grafana:\n    hostname: grafana.example.com\n    oidc:\n      issuerUrl: \"https://idp.example.com/realms/main?x=1\"\n".to_string(), "spec.grafana.oidc.issuerUrl", "no query"),
+        ("an issuer with a password", "  grafana:\n    hostname: grafana.example.com\n    oidc:\n      issuerUrl: \"https://u:p@idp.example.com/realms/main\"\n".to_string(), "spec.grafana.oidc.issuerUrl", "https"),
+        ("a control character in a config value", format!("{g}    config:\n      server:\n        domain: \"a\\tb\"\n"), "spec.grafana.config.server.domain", "control characters"),
+        ("a line break in a config value", format!("{g}    config:\n      server:\n        domain: \"a\\n[auth]\\ndisable_login_form = false\"\n"), "spec.grafana.config.server.domain", "one line"),
+        ("a database URL with a password", format!("{g}    config:\n      database:\n        url: \"postgres://grafana:hunter2@db:5432/grafana\"\n"), "spec.grafana.config.database.url", "secret"),
+        ("a password key", format!("{g}    config:\n      smtp:\n        password: hunter2\n"), "spec.grafana.config.smtp.password", "secret"),
+        ("a token key", format!("{g}    config:\n      external_image_storage.webdav:\n        token: abc\n"), "spec.grafana.config.external_image_storage.webdav.token", "secret"),
+        ("a bearer value under any key", format!("{g}    config:\n      rendering:\n        server_header: \"Bearer abc.def\"\n"), "spec.grafana.config.rendering.server_header", "secret"),
+        ("a password through the escape hatch", format!("{g}    values:\n      config:\n        database:\n          password: hunter2\n"), "spec.grafana.values.config.database.password", "secret"),
+        ("a new section through the escape hatch", format!("{g}    values:\n      config:\n        server:\n          domain: \"x\\n[security]\"\n"), "spec.grafana.values.config.server.domain", "one line"),
+        ("a literal bearer header", receiver("{url_from: x, headers: {Authorization: \"Bearer abc123\"}}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.headers.Authorization", "secrets"),
+        ("an API key header", receiver("{headers: {X-API-Key: abc123}}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.headers.X-API-Key", "secret"),
+        ("an auth token header", receiver("{headers: {X-Auth-Token: abc123}}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.headers.X-Auth-Token", "secret"),
+        ("a basic authorization under an innocent key", receiver("{extra: \"Basic dXNlcjpwYXNz\"}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.extra", "secret"),
+        ("a URL with a password in a list", receiver("{targets: [\"https://u:p@hooks.example.com/x\"]}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.targets[0]", "secret"),
+        ("an unclosed template in a summary", rule(", summary: \"{{ $labels.pod \""), "spec.grafana.alerting.ruleGroups[0].rules[0].summary", "never closed"),
+        ("an unclosed template in an annotation", rule(", annotations: {runbook: \"{{ x {{ y }}\"}"), "spec.grafana.alerting.ruleGroups[0].rules[0].annotations.runbook", "opened before"),
+        ("a stray close in a label", rule(", labels: {team: \"a }} b\"}"), "spec.grafana.alerting.ruleGroups[0].rules[0].labels.team", "closes no"),
+        ("a line break in a title", rule("").replace("title: A", "title: \"A\\nB\""), "spec.grafana.alerting.ruleGroups[0].rules[0].title", "one line"),
+        ("a broken regex matcher", format!("{g}    alerting:\n      contactPoints:\n        - name: pager\n          matchers: [{{label: severity, op: \"=~\", value: \"(crit\"}}]\n          receivers: [{{type: email, settings: {{addresses: a@example.com}}}}]\n"), "spec.grafana.alerting.contactPoints[0].matchers[0].value", "not closed"),
+        ("a line break in a matcher", format!("{g}    alerting:\n      contactPoints:\n        - name: pager\n          matchers: [{{label: team, value: \"a\\nb\"}}]\n          receivers: [{{type: email, settings: {{addresses: a@example.com}}}}]\n"), "spec.grafana.alerting.contactPoints[0].matchers[0].value", "line breaks"),
+        ("shell in a namespace", format!("{g}  loki:\n    namespace: \"$(reboot)\"\n"), "spec.loki.namespace", "DNS-1123"),
+        ("shell in the fallback region", format!("{g}  mimir:\n    storage:\n      fallbackRegion: \"x; rm -rf /\"\n"), "spec.mimir.storage.fallbackRegion", "DNS-1123"),
+        ("a quote in a PromQL label value (cluster name)", format!("{g}  cluster:\n    name: 'a\"}}or vector(1)'\n"), "spec.cluster.name", "DNS-1123"),
+        ("a line break in a scrape label (Alloy)", format!("{g}  alloy:\n    metrics:\n      extraScrapes:\n        - {{name: r, targets: ['r.lan:9100'], metricsPath: \"/m\\n\"}}\n"), "spec.alloy.metrics.extraScrapes[0].metricsPath", "URL path"),
+    ];
+    let cases: Vec<(&'static str, &str, &'static str, &'static str)> = cases
+        .iter()
+        .map(|(name, body, field, message)| (*name, body.as_str(), *field, *message))
+        .collect();
+    assert_spec_cases(&cases);
+}
