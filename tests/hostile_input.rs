@@ -673,6 +673,7 @@ const ALERTING: &[Field] = &[
         "contactPoints",
         Items(CONTACT_POINT, "{name: c, receivers: []}"),
     ),
+    ("rootReceiver", Str),
 ];
 const GRAFANA: &[Field] = &[
     ("enabled", Bool),

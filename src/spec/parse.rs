@@ -927,6 +927,7 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
             }
         }
     }
+    check_root_receiver(alerting, &receiver_names, errors);
 }
 
 /// A value written as one grafana.ini `key = value` line (the operator writes them unescaped;
@@ -1010,6 +1011,42 @@ fn url_with_password(value: &str) -> bool {
                 .is_some_and(|(_, password)| !password.is_empty())
         })
     })
+}
+
+/// Where alerts no matcher route takes go: an explicit `rootReceiver` must name a contact
+/// point; without one, Slack off and every contact point with matchers is an error (the first
+/// would otherwise get every unmatched alert, info included).
+fn check_root_receiver(
+    alerting: &super::AlertingSpec,
+    receiver_names: &[&str],
+    errors: &mut Vec<SpecError>,
+) {
+    const PATH: &str = "spec.grafana.alerting.rootReceiver";
+    if let Some(root) = &alerting.root_receiver {
+        if !receiver_names.contains(&root.as_str()) {
+            let known = if receiver_names.is_empty() {
+                "there is none: Slack is off and contactPoints is empty".to_string()
+            } else {
+                format!("one of: {}", receiver_names.join(", "))
+            };
+            errors.push(SpecError::new(
+                PATH,
+                format!("{:?} names no contact point ({known})", root.as_str()),
+            ));
+        }
+        return;
+    }
+    if alerting.root_receiver().is_none() {
+        if let Some(first) = alerting.contact_points.first() {
+            errors.push(SpecError::new(
+                PATH,
+                format!(
+                    "required: Slack is off and every contact point has matchers, so nothing says where alerts that match no route go ({:?} would get them all, whatever its matchers); name a contact point here, or add one without matchers",
+                    first.name.as_str()
+                ),
+            ));
+        }
+    }
 }
 
 /// grafana.ini keys whose value is a credential.
