@@ -931,10 +931,11 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
 }
 
 /// A value written as one grafana.ini `key = value` line (the operator writes them unescaped;
-/// go-ini trims spaces and strips surrounding quotes; Grafana expands `$__env{}`, `$__file{}`,
-/// `$__vault{}` and `${}`): one line without control characters, no edge spaces or quotes, and
-/// no expansion unless `expansions` (grafana.config, where `$__env{VAR}` is how a secret is
-/// referenced).
+/// go-ini trims spaces, reads quoted values and cuts at an inline `#` or `;` comment; Grafana
+/// expands `$__env{}`, `$__file{}`, `$__vault{}` and `${}`): one line without control
+/// characters, edge spaces, leading quotes, `#` or `;`, and no expansion unless `expansions`
+/// (grafana.config, where `$__env{VAR}` is how a secret is referenced and `"""..."""` may
+/// quote a value on purpose).
 fn check_ini_text(value: &str, expansions: bool) -> Result<(), String> {
     if value.contains(['\n', '\r']) {
         return Err(format!(
@@ -951,9 +952,28 @@ fn check_ini_text(value: &str, expansions: bool) -> Result<(), String> {
             "{value:?}: grafana.ini drops leading and trailing spaces; remove them"
         ));
     }
-    if value.len() > 1 && (value.starts_with('"') || value.starts_with('`')) {
+    // go-ini reads `"""..."""` as the text between the quotes, whatever it holds: Grafana's
+    // documented form for values with `#` or `;` (grafana.config only).
+    let triple_quoted = value.len() >= 6
+        && value.starts_with("\"\"\"")
+        && value.ends_with("\"\"\"")
+        && !value[3..value.len() - 3].contains("\"\"\"");
+    if expansions && triple_quoted {
+        return Ok(());
+    }
+    if value.starts_with(['"', '`', '\'']) {
         return Err(format!(
-            "{value:?}: grafana.ini strips quotes around a value; write it without them"
+            "{value:?}: grafana.ini reads a value starting with a quote as quoted text; write it without quotes"
+        ));
+    }
+    if value.contains(['#', ';']) {
+        let hint = if expansions {
+            " (or wrap the whole value in triple quotes: \"\"\"a;b\"\"\")"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "{value:?}: grafana.ini cuts a value at `#` or `;` (an inline comment); remove them{hint}"
         ));
     }
     if !expansions && (value.contains("$__") || value.contains("${")) {
@@ -1351,6 +1371,9 @@ mod tests {
     #[test]
     fn text_format_checks() {
         assert!(check_ini_text("Keycloak", false).is_ok());
+        assert!(check_ini_text("\"\"\"a;b#c\"\"\"", true).is_ok());
+        assert!(check_ini_text("\"\"\"a;b#c\"\"\"", false).is_err());
+        assert!(check_ini_text("\"\"\"a\"\"\"b\"\"\"", true).is_err());
         assert!(check_ini_text("$__env{GF_X}", true).is_ok());
         for bad in [
             "a\nb",
@@ -1361,6 +1384,9 @@ mod tests {
             "\"a\"",
             "$__env{X}",
             "${X}",
+            "`a`",
+            "a#b",
+            "a;b",
         ] {
             assert!(check_ini_text(bad, false).is_err(), "{bad:?}");
         }
