@@ -16,7 +16,9 @@ USAGE:
     monitoring-stack render FILE           print the manifests FILE's MonitoringStack expands to
     monitoring-stack render FILE --output-dir DIR
                                            write them as a folder tree (one folder per component);
-                                           stale files it generated before are removed, others kept
+                                           stale files it generated before are removed, others kept;
+                                           a file it did not generate (or a symbolic link) where it
+                                           writes is refused: nothing is written (exit 2)
     monitoring-stack render FILE --output-dir DIR --check
                                            change nothing; exit 1 with a unified diff when DIR
                                            differs from what FILE renders (a CI drift check)
