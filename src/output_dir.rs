@@ -173,7 +173,11 @@ pub fn plan(dir: &Path, objects: &[Value]) -> io::Result<Plan> {
             }
             let full = dir.join(&path);
             // Only a file that reads cleanly as this stack's is removed: a damaged file the
-            // render no longer generates is left alone.
+            // render no longer generates is left alone. Most files are not ours: a streaming
+            // look for the marks decides that without holding the file in memory.
+            if !holds_marks(&full)? {
+                continue;
+            }
             if let Some(bytes) = read_bounded(&full)? {
                 if classify(&bytes, &stacks) == Ownership::Owned {
                     let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -252,11 +256,46 @@ fn inspect(dir: &Path, path: &str, stacks: &BTreeSet<String>) -> io::Result<Exis
     Ok(Existing::File(bytes, ownership))
 }
 
+/// Whether the file (at most [`MAX_INPUT_BYTES`]) contains both ownership marks' key texts,
+/// read in chunks: a file without them cannot be owned.
+fn holds_marks(path: &Path) -> io::Result<bool> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| with_path(e, path))?;
+    if file.metadata().map_err(|e| with_path(e, path))?.len() > MAX_INPUT_BYTES as u64 {
+        return Ok(false);
+    }
+    let needles = [MANAGED_BY_LABEL.as_bytes(), STACK_ANNOTATION.as_bytes()];
+    let keep = needles.iter().map(|n| n.len()).max().unwrap_or(0);
+    let mut found = [false; 2];
+    let mut window: Vec<u8> = Vec::with_capacity(64 << 10);
+    let mut chunk = vec![0u8; 64 << 10];
+    let mut reader = file.take(MAX_INPUT_BYTES as u64);
+    loop {
+        let read = reader.read(&mut chunk).map_err(|e| with_path(e, path))?;
+        if read == 0 {
+            return Ok(false);
+        }
+        window.extend_from_slice(&chunk[..read]);
+        for (seen, needle) in found.iter_mut().zip(needles) {
+            *seen = *seen || contains(&window, needle);
+        }
+        if found.iter().all(|seen| *seen) {
+            return Ok(true);
+        }
+        // Keep the tail a mark may straddle.
+        let drop = window.len().saturating_sub(keep);
+        window.drain(..drop);
+    }
+}
+
 /// The file's bytes, or `None` when it is larger than [`MAX_INPUT_BYTES`] (then nothing is
 /// read: the same limit as the function's input).
 fn read_bounded(path: &Path) -> io::Result<Option<Vec<u8>>> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| with_path(e, path))?;
+    if file.metadata().map_err(|e| with_path(e, path))?.len() > MAX_INPUT_BYTES as u64 {
+        return Ok(None);
+    }
     let mut bytes = Vec::new();
     file.take(MAX_INPUT_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
@@ -491,6 +530,57 @@ fn yaml_files(dir: &Path) -> io::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stacks() -> BTreeSet<String> {
+        BTreeSet::from(["main".to_string()])
+    }
+
+    const OWNED: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: loki\n  labels:\n    app.kubernetes.io/managed-by: monitoring-stack\n  annotations:\n    monitoring-stack.dev/stack: main\n";
+
+    #[test]
+    fn ownership_is_decided_by_the_marks() {
+        assert_eq!(classify(OWNED.as_bytes(), &stacks()), Ownership::Owned);
+        // Another stack's file, a user's file, a user's document appended: not ours.
+        let other = OWNED.replace("stack: main", "stack: other");
+        for text in [
+            other.as_str(),
+            "# mine\n",
+            "",
+            &format!("{OWNED}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\n"),
+            "# app.kubernetes.io/managed-by monitoring-stack.dev/stack\n[[[",
+        ] {
+            assert!(
+                matches!(classify(text.as_bytes(), &stacks()), Ownership::NotOurs(_)),
+                "{text:?}"
+            );
+        }
+        // Damaged, marks intact (as written, each ending its line): ours, to repair.
+        let mut damaged = OWNED.as_bytes().to_vec();
+        damaged.extend_from_slice(b"\xff\xfe: [");
+        assert_eq!(classify(&damaged, &stacks()), Ownership::Damaged);
+        // A prefix of the name is not the name.
+        let mut other = OWNED
+            .replace("stack: main", "stack: mainframe")
+            .into_bytes();
+        other.extend_from_slice(b"\xff");
+        assert!(matches!(classify(&other, &stacks()), Ownership::NotOurs(_)));
+    }
+
+    #[test]
+    fn marks_are_found_across_chunk_boundaries() {
+        let dir = std::env::temp_dir().join(format!("ms-marks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for padding in [0, (64 << 10) - 20, (64 << 10) - 5, 200 << 10] {
+            let path = dir.join(format!("f{padding}.yaml"));
+            let text = format!("# {}\n{OWNED}", "x".repeat(padding));
+            std::fs::write(&path, &text).expect("write");
+            assert!(holds_marks(&path).expect("read"), "{padding}");
+            std::fs::write(&path, "x".repeat(padding) + "monitoring-stack.dev/stack")
+                .expect("write");
+            assert!(!holds_marks(&path).expect("read"), "{padding}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn sort_by_index_is_stable() {

@@ -1073,6 +1073,9 @@ fn values_the_consumers_reject_are_errors_at_their_field() {
         ("cpu request above limit", "  grafana:\n    hostname: grafana.example.com\n    resources:\n      requests: {cpu: \"2\"}\n      limits: {cpu: 500m}\n".to_string(), "spec.grafana.resources.requests.cpu", "above the limit"),
         ("ingress host that is an IP", "  grafana:\n    hostname: 10.0.0.1\n    exposure:\n      type: Ingress\n".to_string(), "spec.grafana.hostname", "IP address"),
         ("grafana host that is an IP", "  grafana:\n    hostname: 192.168.1.20\n".to_string(), "spec.grafana.hostname", "IP address"),
+        ("rule group interval off Grafana's 10s grid", format!("{g}    alerting:\n      ruleGroups:\n        - {{name: g, interval: 15s, rules: [{{uid: a, title: A, expr: up}}]}}\n"), "spec.grafana.alerting.ruleGroups[0].interval", "10s scheduler interval"),
+        ("zero group interval", format!("{g}    alerting:\n      groupInterval: 0s\n"), "spec.grafana.alerting.groupInterval", "above zero"),
+        ("alerting duration past Go's bound", format!("{g}    alerting:\n      repeatInterval: 99999999999999w\n"), "spec.grafana.alerting.repeatInterval", "longest duration"),
     ];
     let cases: Vec<(&'static str, &str, &'static str, &'static str)> = cases
         .iter()

@@ -730,6 +730,12 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
     }
 
     let alerting = &grafana.alerting;
+    if alerting.group_interval.seconds() == 0 {
+        error(
+            "spec.grafana.alerting.groupInterval".into(),
+            "must be above zero: Grafana refuses a zero group_interval (e.g. \"5m\")".into(),
+        );
+    }
     if alerting.repeat_interval.seconds() < alerting.group_interval.seconds() {
         error(
             "spec.grafana.alerting.repeatInterval".into(),
@@ -759,6 +765,14 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
             error(
                 format!("{path}.interval"),
                 "must be above zero (e.g. \"1m\")".into(),
+            );
+        } else if group.interval.seconds() % 10 != 0 {
+            error(
+                format!("{path}.interval"),
+                format!(
+                    "{:?}: Grafana evaluates rule groups every multiple of its 10s scheduler interval (e.g. \"30s\" or \"1m\")",
+                    group.interval.as_str()
+                ),
             );
         }
         if group.rules.is_empty() {
