@@ -566,7 +566,7 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
     }
     if let Some(version) = &grafana.version {
         if version.is_empty()
-            || version.chars().any(char::is_whitespace)
+            || version.chars().any(|c| c.is_whitespace() || c.is_control())
             || version == "latest"
             || version.ends_with(":latest")
         {
