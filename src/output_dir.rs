@@ -149,6 +149,14 @@ pub fn plan(dir: &Path, objects: &[Value]) -> io::Result<Plan> {
         .filter_map(|o| annotations::annotation(o, STACK_ANNOTATION))
         .map(str::to_string)
         .collect();
+    // Something that is not a folder (a file, a dangling link) where the tree goes would be
+    // replaced by the staged tree's rename: refuse instead.
+    if std::fs::symlink_metadata(dir).is_ok() && !dir.is_dir() {
+        return Err(refusal(format!(
+            "{} exists and is not a folder (or a link to one); move it away or choose another --output-dir",
+            dir.display()
+        )));
+    }
     let mut plan = Plan::default();
     for (path, content) in &wanted {
         match inspect(dir, path, &stacks)? {

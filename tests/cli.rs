@@ -582,6 +582,22 @@ fn unwritable_target_fails_cleanly() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write to"));
     assert_eq!(files_under(&dir), ["blocker"], "nothing half-written");
+    // A file, or a dangling link, where the tree goes is never replaced by it.
+    let output = render_dir(&stack, &blocker, false);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a folder"));
+    assert_eq!(
+        std::fs::read_to_string(&blocker).expect("kept"),
+        "not a directory\n"
+    );
+    #[cfg(unix)]
+    {
+        let link = dir.join("dangling");
+        std::os::unix::fs::symlink(dir.join("nowhere"), &link).expect("link");
+        assert_eq!(render_dir(&stack, &link, false).status.code(), Some(2));
+        assert!(std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()));
+        std::fs::remove_file(&link).expect("unlink");
+    }
     let usage = run(&["render", stack.to_str().expect("utf-8"), "--check"], b"");
     assert_eq!(usage.status.code(), Some(2), "--check needs --output-dir");
     let _ = std::fs::remove_dir_all(&dir);
