@@ -335,7 +335,8 @@ fn decimal_nanos(number: &str, unit_nanos: u128) -> Option<u128> {
     let mut scale = unit_nanos;
     for digit in frac.bytes().take(30) {
         scale /= 10;
-        total = total.checked_add(u128::from(digit - b'0') * scale)?;
+        let digit = char::from(digit).to_digit(10)?;
+        total = total.checked_add(u128::from(digit) * scale)?;
     }
     (total <= MAX_GO_DURATION_NANOS).then_some(total)
 }
