@@ -96,6 +96,56 @@ pub fn render(stream: &[u8]) -> Result<Vec<Value>, Vec<FnResult>> {
     Ok(list.items.into_iter().skip(input_count).collect())
 }
 
+/// What the cluster must already have for the stacks of a YAML stream to deploy (APIs, cluster
+/// objects, user-provided Secrets), one table for all of them, duplicates dropped.
+pub fn prerequisites(
+    stream: &[u8],
+) -> Result<Vec<stack::prerequisites::Prerequisite>, Vec<FnResult>> {
+    let read_error = |e: resource_list::limits::ReadError| {
+        let error = FnResult::error(e.message);
+        vec![match e.path {
+            Some(path) => error.with_field(path),
+            None => error,
+        }]
+    };
+    resource_list::limits::check_size(stream).map_err(read_error)?;
+    let text = std::str::from_utf8(stream).map_err(|_| {
+        vec![FnResult::error(
+            "input is not UTF-8 text: expected a YAML MonitoringStack",
+        )]
+    })?;
+    let documents = resource_list::limits::read_documents(text).map_err(read_error)?;
+    let mut table: Vec<stack::prerequisites::Prerequisite> = Vec::new();
+    let mut errors = Vec::new();
+    for document in documents.iter().filter(|d| is_stack(d)) {
+        match spec::parse_stack(document) {
+            Ok(stack) => {
+                for row in stack::prerequisites::of(&stack) {
+                    if !table.contains(&row) {
+                        table.push(row);
+                    }
+                }
+            }
+            Err(found) => errors.extend(found.into_iter().map(|e| {
+                FnResult::error(e.message)
+                    .about(document)
+                    .with_field(e.path)
+            })),
+        }
+    }
+    if table.is_empty() && errors.is_empty() {
+        errors.push(FnResult::error(format!(
+            "no MonitoringStack ({}) found",
+            spec::API_VERSION
+        )));
+    }
+    if errors.is_empty() {
+        Ok(table)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Whether an object is a MonitoringStack of any version (wrong versions are reported, not
 /// passed through silently).
 fn is_stack(object: &Value) -> bool {

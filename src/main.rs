@@ -24,6 +24,9 @@ USAGE:
                                            differs from what FILE renders (a CI drift check)
     monitoring-stack CONFIG                kustomize legacy exec plugin call (CONFIG is the
                                            generator's config file; manifests on stdout)
+    monitoring-stack prerequisites FILE    print what the cluster must already have for FILE's stack
+                                           (APIs, StorageClass, COSI classes, Secrets, ...) as a
+                                           Markdown table
     monitoring-stack schema [--crd | --reference]
                                            print the spec's JSON Schema, its CRD, or the Markdown
                                            field reference (all generated from the types)
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
             emit(&monitoring_stack::spec::schema::reference_markdown());
             ExitCode::SUCCESS
         }
+        ["prerequisites", file] => prerequisites_command(file),
         ["render", rest @ ..] => match parse_render(rest) {
             Ok(options) => render_command(&options),
             Err(message) => usage_error(&message),
@@ -172,6 +176,26 @@ fn krm_function() -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn prerequisites_command(file: &str) -> ExitCode {
+    let input = match read_input(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("monitoring-stack: cannot read {file}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match monitoring_stack::prerequisites(&input) {
+        Ok(table) => {
+            emit(&monitoring_stack::stack::prerequisites::markdown(&table));
+            ExitCode::SUCCESS
+        }
+        Err(results) => {
+            eprint!("{}", stderr_summary(&results));
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -2,9 +2,9 @@
 //! (`krm/examples/*.yaml`, `krm/kustomize/*/stack.yaml`):
 //!
 //! - every Pod template the function writes (the storage setup Jobs, the Grafana CR's deployment
-//!   overlay) meets Pod Security "restricted"; security settings handed to charts never weaken
-//!   it; each chart's effective pod security (its pinned defaults merged with the values handed
-//!   to it) is checked against a table of what is known, so a change either way is noticed;
+//!   overlay) meets Pod Security "restricted", and security settings handed to charts never
+//!   weaken it (the pods charts render are checked as Helm renders them, in
+//!   `tests/deployability.rs`);
 //! - every image and chart is pinned (a tag or digest, never `latest`, exact chart versions);
 //! - RBAC names the objects it grants (`resourceNames`) and never uses wildcards; the one
 //!   documented exception is `create` on Secrets, which RBAC cannot scope by name;
@@ -24,13 +24,6 @@ use std::path::PathBuf;
 const PREREQUISITE_NAMESPACES: &[(&str, &str)] = &[(
     "flux-system",
     "Flux itself: the GitRepository (flux.sourceRef) holding the rendered tree",
-)];
-
-/// The chart pods that may not meet "restricted", and why. Anything else a chart runs must.
-const PRIVILEGED_BY_DESIGN: &[(&str, &str)] = &[(
-    "prometheus-node-exporter",
-    "reads the node's /proc and /sys through hostPath with host network and PID namespaces; its \
-     namespace is labelled pod-security.kubernetes.io/enforce: privileged",
 )];
 
 fn root() -> PathBuf {
@@ -145,157 +138,19 @@ fn strings(value: &Value) -> Vec<(String, String)> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pod Security "restricted" (https://kubernetes.io/docs/concepts/security/pod-security-standards/)
+// Pod Security "restricted" (support::pod_security). Chart pods are checked as Helm renders
+// them, in tests/deployability.rs.
 
-const ALLOWED_VOLUMES: &[&str] = &[
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-];
-
-/// What keeps a pod spec from meeting "restricted"; empty when it does. Checks every control
-/// of the baseline and restricted levels.
-fn restricted_violations(pod: &Value) -> Vec<String> {
-    let mut problems = Vec::new();
-    for host in ["hostNetwork", "hostPID", "hostIPC"] {
-        if pod.get(host).and_then(Value::as_bool) == Some(true) {
-            problems.push(format!("{host}: true"));
-        }
-    }
-    if pod.get("hostUsers").and_then(Value::as_bool) == Some(false) {
-        // Allowed (a user namespace is stricter); nothing to report.
-    }
-    for volume in pod
-        .get("volumes")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-    {
-        let kinds: Vec<&str> = volume
-            .as_mapping()
-            .into_iter()
-            .flat_map(|m| m.keys())
-            .filter_map(Value::as_str)
-            .filter(|k| *k != "name")
-            .collect();
-        if kinds.iter().any(|k| !ALLOWED_VOLUMES.contains(k)) {
-            problems.push(format!("volume type {kinds:?} is not allowed"));
-        }
-    }
-    let pod_context = pod.get("securityContext");
-    let pod_field = |path: &[&str]| pod_context.and_then(|c| get(c, path));
-    if let Some(sysctls) = pod_field(&["sysctls"]).and_then(Value::as_sequence) {
-        if !sysctls.is_empty() {
-            problems.push("sysctls are set".into());
-        }
-    }
-    let containers: Vec<&Value> = ["initContainers", "containers", "ephemeralContainers"]
+/// The Pod templates of the function's own workloads: (object, pod spec as JSON).
+fn pod_templates(objects: &[Value]) -> Vec<(String, serde_json::Value)> {
+    objects
         .iter()
-        .filter_map(|k| pod.get(*k).and_then(Value::as_sequence))
-        .flatten()
-        .collect();
-    if containers.is_empty() {
-        problems.push("no containers to check".into());
-    }
-    for container in containers {
-        let name = text(container, &["name"]).unwrap_or("?");
-        let context = container.get("securityContext");
-        let field = |path: &[&str]| context.and_then(|c| get(c, path));
-        let mut bad = |what: String| problems.push(format!("container {name}: {what}"));
-        if field(&["privileged"]).and_then(Value::as_bool) == Some(true) {
-            bad("privileged".into());
-        }
-        if field(&["allowPrivilegeEscalation"]).and_then(Value::as_bool) != Some(false) {
-            bad("allowPrivilegeEscalation is not false".into());
-        }
-        let drops: Vec<&str> = field(&["capabilities", "drop"])
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        if !drops.contains(&"ALL") {
-            bad("capabilities do not drop ALL".into());
-        }
-        for added in field(&["capabilities", "add"])
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if added != "NET_BIND_SERVICE" {
-                bad(format!("adds capability {added}"));
-            }
-        }
-        let non_root = field(&["runAsNonRoot"])
-            .or_else(|| pod_field(&["runAsNonRoot"]))
-            .and_then(Value::as_bool);
-        if non_root != Some(true) {
-            bad("runAsNonRoot is not true (container or pod)".into());
-        }
-        for user in [field(&["runAsUser"]), pod_field(&["runAsUser"])]
-            .into_iter()
-            .flatten()
-        {
-            if user.as_u64() == Some(0) {
-                bad("runAsUser: 0".into());
-            }
-        }
-        let seccomp = field(&["seccompProfile", "type"])
-            .or_else(|| pod_field(&["seccompProfile", "type"]))
-            .and_then(Value::as_str);
-        if !matches!(seccomp, Some("RuntimeDefault" | "Localhost")) {
-            bad(format!("seccompProfile is {seccomp:?}, not RuntimeDefault"));
-        }
-        for port in container
-            .get("ports")
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten()
-        {
-            if port.get("hostPort").and_then(Value::as_u64).unwrap_or(0) != 0 {
-                bad("uses a hostPort".into());
-            }
-        }
-        if field(&["procMount"])
-            .and_then(Value::as_str)
-            .unwrap_or("Default")
-            != "Default"
-        {
-            bad("procMount is not Default".into());
-        }
-        if field(&["windowsOptions", "hostProcess"]).and_then(Value::as_bool) == Some(true) {
-            bad("hostProcess".into());
-        }
-    }
-    problems
-}
-
-/// The Pod templates of the function's own workloads: (object, where, pod spec).
-fn pod_templates(objects: &[Value]) -> Vec<(String, &Value)> {
-    let mut pods = Vec::new();
-    for object in objects {
-        let kind = text(object, &["kind"]).unwrap_or_default();
-        let spec = match kind {
-            "Pod" => object.get("spec"),
-            "Job" | "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" => {
-                get(object, &["spec", "template", "spec"])
-            }
-            "CronJob" => get(object, &["spec", "jobTemplate", "spec", "template", "spec"]),
-            // The grafana-operator merges this overlay into Grafana's Deployment.
-            "Grafana" => get(object, &["spec", "deployment", "spec", "template", "spec"]),
-            _ => None,
-        };
-        if let Some(spec) = spec {
-            pods.push((name_of(object), spec));
-        }
-    }
-    pods
+        .filter_map(|object| {
+            let json = support::yaml_to_json(object.clone()).ok()?;
+            let pod = support::pod_security::pod_spec(&json)?.clone();
+            Some((name_of(object), pod))
+        })
+        .collect()
 }
 
 #[test]
@@ -305,7 +160,7 @@ fn the_functions_own_pod_templates_meet_restricted() {
     for (example, _, objects) in outputs() {
         for (object, pod) in pod_templates(&objects) {
             checked.insert(object.split(' ').next().unwrap_or_default().to_string());
-            for problem in restricted_violations(pod) {
+            for problem in support::pod_security::restricted_violations(&pod) {
                 problems.push(format!("{example}: {object}: {problem}"));
             }
         }
@@ -364,148 +219,6 @@ fn security_settings_handed_to_charts_never_weaken_restricted() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-}
-
-/// Deep merge of Helm values: maps merge, anything else replaces.
-fn merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Mapping(base), Value::Mapping(over)) => {
-            for (key, value) in over {
-                match base.get_mut(key) {
-                    Some(existing) => merge(existing, value),
-                    None => {
-                        base.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        (base, over) => *base = over.clone(),
-    }
-}
-
-/// Where each chart takes its pods' security: (pod context path, container context path,
-/// host-namespace flags path prefix).
-const CHART_SECURITY: &[(&str, &str, &str)] = &[
-    (
-        "loki",
-        "loki.podSecurityContext",
-        "loki.containerSecurityContext",
-    ),
-    (
-        "mimir-distributed",
-        "rbac.podSecurityContext",
-        "ingester.containerSecurityContext",
-    ),
-    ("grafana-operator", "podSecurityContext", "securityContext"),
-    ("alloy-operator", "podSecurityContext", "securityContext"),
-    (
-        "kube-state-metrics",
-        "securityContext",
-        "containerSecurityContext",
-    ),
-    (
-        "prometheus-node-exporter",
-        "securityContext",
-        "containerSecurityContext",
-    ),
-];
-
-/// What each chart's pods lack for "restricted" with the values this function hands them
-/// (pinned chart defaults merged with the HelmRelease values). A chart upgrade or a change of
-/// the values that closes or opens a gap fails the test until this table says so.
-const KNOWN_CHART_GAPS: &[(&str, &[&str])] = &[
-    ("loki", &[]),
-    ("mimir-distributed", &[]),
-    ("grafana-operator", &[]),
-    ("alloy-operator", &[]),
-    ("kube-state-metrics", &[]),
-];
-
-#[test]
-fn chart_pod_security_is_as_documented() {
-    let Some(reference) = support::reference_dir() else {
-        return; // SKIPPED outside CI without ../shared/reference (printed by the helper).
-    };
-    let lookup = |values: &Value, dotted: &str| -> Value {
-        dotted
-            .split('.')
-            .try_fold(values, |v, k| v.get(k))
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
-    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (_, _, objects) in outputs() {
-        for release in objects
-            .iter()
-            .filter(|o| text(o, &["kind"]) == Some("HelmRelease"))
-        {
-            let chart = text(release, &["spec", "chart", "spec", "chart"])
-                .or_else(|| text(release, &["spec", "chartRef", "name"]))
-                .unwrap_or_default();
-            let Some((_, pod_path, container_path)) =
-                CHART_SECURITY.iter().find(|(c, _, _)| *c == chart)
-            else {
-                continue; // prometheus-operator-crds: no pods.
-            };
-            let defaults = reference.join("charts").join(chart).join("values.yaml");
-            let mut values: Value =
-                serde_yaml_ng::from_str(&std::fs::read_to_string(&defaults).expect("chart values"))
-                    .expect("chart values YAML");
-            if let Some(handed) = get(release, &["spec", "values"]) {
-                merge(&mut values, handed);
-            }
-            let pod: Value = serde_yaml_ng::from_str(&format!(
-                "hostNetwork: {}\nhostPID: {}\ncontainers:\n- name: {}\n",
-                lookup(&values, "hostNetwork").as_bool().unwrap_or(false),
-                lookup(&values, "hostPID").as_bool().unwrap_or(false),
-                chart.trim_end_matches("-distributed")
-            ))
-            .expect("pod");
-            let mut pod = pod;
-            let pod_context = lookup(&values, pod_path);
-            let container_context = lookup(&values, container_path);
-            pod.as_mapping_mut()
-                .expect("pod")
-                .insert("securityContext".into(), pod_context);
-            pod["containers"][0]
-                .as_mapping_mut()
-                .expect("container")
-                .insert("securityContext".into(), container_context);
-            if lookup(&values, "hostRootFsMount.enabled").as_bool() == Some(true) {
-                pod.as_mapping_mut().expect("pod").insert(
-                    "volumes".into(),
-                    serde_yaml_ng::from_str("[{name: root, hostPath: {path: /}}]").expect("v"),
-                );
-            }
-            let problems = restricted_violations(&pod);
-            let entry = found.entry(chart.to_string()).or_default();
-            for problem in problems {
-                entry.insert(problem);
-            }
-        }
-    }
-    let mut report = Vec::new();
-    for (chart, problems) in &found {
-        if let Some((_, why)) = PRIVILEGED_BY_DESIGN.iter().find(|(c, _)| c == chart) {
-            assert!(
-                !problems.is_empty(),
-                "{chart} is listed as privileged by design ({why}) but meets restricted"
-            );
-            continue;
-        }
-        let expected: BTreeSet<String> = KNOWN_CHART_GAPS
-            .iter()
-            .find(|(c, _)| c == chart)
-            .map(|(_, gaps)| gaps.iter().map(|g| g.to_string()).collect())
-            .unwrap_or_else(|| panic!("{chart}: not in KNOWN_CHART_GAPS: {problems:?}"));
-        if *problems != expected {
-            report.push(format!(
-                "{chart}: found {problems:?}, table says {expected:?}"
-            ));
-        }
-    }
-    assert!(report.is_empty(), "{}", report.join("\n"));
-    assert!(found.len() >= 6, "charts checked: {:?}", found.keys());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,13 +27,14 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
         })
     };
 
-    // The control plane runs no workloads, so it stays out of the mesh.
+    // The control plane runs no workloads, so it stays out of the mesh, and admits none that
+    // are less than restricted.
     push(
         NAMESPACE_FILE,
         object(
             "v1",
             "Namespace",
-            ctx.meta(control_plane, None),
+            super::PodSecurity::Restricted.mark(ctx.meta(control_plane, None)),
             serde_json::json!({}),
         ),
     );
@@ -64,8 +65,16 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
             // Keep the CRDs when the release is deleted: removing them deletes every monitor.
             "crds": { "annotations": { "helm.sh/resource-policy": "keep" } }
         });
+        // Under Flux the release has a folder and Kustomization of its own, so that folders
+        // applying monitors themselves (Grafana's ServiceMonitor) can wait for the CRDs even
+        // when no HelmRelease of theirs does.
+        let file = if super::uses_flux_kustomizations(spec) {
+            format!("{PROMETHEUS_CRDS}/helmrelease.yaml")
+        } else {
+            CRDS_FILE.to_string()
+        };
         push(
-            CRDS_FILE,
+            &file,
             flux::helm_release(
                 ctx,
                 Release {
@@ -81,17 +90,21 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
     }
 
     if super::uses_flux_kustomizations(spec) {
-        for component in components {
-            let folder = component.folder;
+        if crds.is_some() {
             push(
                 KUSTOMIZATIONS_FILE,
-                flux::kustomization(
-                    ctx,
-                    folder,
-                    folder,
-                    &component.namespace,
-                    &component.depends_on,
-                ),
+                flux::kustomization(ctx, PROMETHEUS_CRDS, PROMETHEUS_CRDS, control_plane, &[]),
+            );
+        }
+        for component in components {
+            let folder = component.folder;
+            let mut depends_on: Vec<&str> = component.depends_on.clone();
+            if crds.is_some() && applies_monitors(component) {
+                depends_on.push(PROMETHEUS_CRDS);
+            }
+            push(
+                KUSTOMIZATIONS_FILE,
+                flux::kustomization(ctx, folder, folder, &component.namespace, &depends_on),
             );
             if component.staged {
                 let release = format!("{folder}-{RELEASE_FOLDER}");
@@ -117,10 +130,7 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
         if has_sources {
             resources.push(SOURCES_FILE);
         }
-        if crds.is_some() {
-            resources.push(CRDS_FILE);
-        }
-        if !components.is_empty() {
+        if crds.is_some() || !components.is_empty() {
             resources.push(KUSTOMIZATIONS_FILE);
         }
         // Flux applies the root folder through this file, so the component folders below it
@@ -131,6 +141,17 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
         );
     }
     out
+}
+
+/// Whether a component's folder applies prometheus-operator objects itself (not through a
+/// chart), so its Kustomization must wait for their CRDs.
+fn applies_monitors(component: &Component) -> bool {
+    component.objects.iter().any(|g| {
+        g.object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|v| v.starts_with("monitoring.coreos.com/"))
+    })
 }
 
 /// A kustomize `kustomization.yaml` listing `resources` (local-config: configuration for the

@@ -60,8 +60,10 @@ pub fn node_exporter(ctx: &Context) -> Option<Component> {
     });
     Some(
         ChartFolder {
-            // node-exporter reads the host (hostNetwork, hostPID): its namespace must admit it.
-            namespace_labels: &[("pod-security.kubernetes.io/enforce", "privileged")],
+            pod_security: super::PodSecurity::Privileged(
+                "node-exporter reads the node's /proc and /sys through hostPath mounts, with the \
+                 host's network and PID namespaces",
+            ),
             ..ChartFolder::of_chart(NODE_EXPORTER_FOLDER, spec, versions::NODE_EXPORTER, values)
         }
         .build(ctx),

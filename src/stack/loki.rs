@@ -110,6 +110,18 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
             },
         },
     });
+    // The chart refuses (`fail`) a PodDisruptionBudget without `maxUnavailable` for any of
+    // these at more than one replica; one pod at a time keeps the quorum of three.
+    for target in [
+        "ingester",
+        "distributor",
+        "querier",
+        "queryFrontend",
+        "queryScheduler",
+        "indexGateway",
+    ] {
+        values[target]["maxUnavailable"] = json!(1);
+    }
     if !spec.resources.is_empty() {
         for target in ["ingester", "distributor", "querier"] {
             values[target]["resources"] = json!(spec.resources);

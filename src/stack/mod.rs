@@ -13,6 +13,7 @@ mod grafana;
 mod loki;
 mod mimir;
 pub mod object;
+pub mod prerequisites;
 pub mod storage;
 
 use crate::spec::{Layout, MonitoringStack, MonitoringStackSpec};
@@ -49,16 +50,49 @@ impl<'a> Context<'a> {
         Meta::owned(self.stack_name(), name, namespace)
     }
 
-    /// A component's Namespace: Istio ambient when the mesh is on, plus `labels`.
-    pub fn namespace(&self, name: &str, labels: &[(&str, &str)]) -> Value {
+    /// A component's Namespace: Istio ambient when the mesh is on, and the Pod Security level
+    /// the cluster enforces (and audits and warns about) for everything that lands in it.
+    pub fn namespace(&self, name: &str, pod_security: PodSecurity) -> Value {
         let mut meta = self.meta(name, None);
         if self.spec().cluster.istio_ambient {
             meta = meta.label("istio.io/dataplane-mode", "ambient");
         }
-        for (key, value) in labels {
-            meta = meta.label(key, value);
+        object::object(
+            "v1",
+            "Namespace",
+            pod_security.mark(meta),
+            serde_json::json!({}),
+        )
+    }
+}
+
+/// The Pod Security Standard a namespace enforces.
+#[derive(Debug, Clone, Copy)]
+pub enum PodSecurity {
+    Restricted,
+    /// Admits anything: only for pods that must reach the host, with the reason stated on the
+    /// namespace (annotation [`POD_SECURITY_REASON`]).
+    Privileged(&'static str),
+}
+
+/// Annotation stating why a namespace is not `restricted`.
+pub const POD_SECURITY_REASON: &str = "monitoring-stack.dev/pod-security-reason";
+
+impl PodSecurity {
+    /// `enforce`, `audit` and `warn` at the same level, so the cluster refuses what the stack
+    /// promises never to run and says so in the audit log and to `kubectl apply`.
+    pub fn mark(self, mut meta: Meta) -> Meta {
+        let level = match self {
+            PodSecurity::Restricted => "restricted",
+            PodSecurity::Privileged(reason) => {
+                meta = meta.annotation(POD_SECURITY_REASON, reason);
+                "privileged"
+            }
+        };
+        for mode in ["enforce", "audit", "warn"] {
+            meta = meta.label(&format!("pod-security.kubernetes.io/{mode}"), level);
         }
-        object::object("v1", "Namespace", meta, serde_json::json!({}))
+        meta
     }
 }
 
@@ -201,7 +235,7 @@ pub(crate) struct ChartFolder<'a> {
     /// See [`Component::staged`].
     pub staged: bool,
     /// Extra labels of the namespace (Pod Security levels).
-    pub namespace_labels: &'static [(&'static str, &'static str)],
+    pub pod_security: PodSecurity,
 }
 
 impl<'a> ChartFolder<'a> {
@@ -224,7 +258,7 @@ impl<'a> ChartFolder<'a> {
             uses_monitor_crds: true,
             depends_on: Vec::new(),
             staged: false,
-            namespace_labels: &[],
+            pod_security: PodSecurity::Restricted,
         }
     }
 
@@ -252,7 +286,7 @@ impl<'a> ChartFolder<'a> {
         };
         component.push(
             "namespace.yaml",
-            ctx.namespace(self.namespace, self.namespace_labels),
+            ctx.namespace(self.namespace, self.pod_security),
         );
         let file = if self.staged {
             format!("{RELEASE_FOLDER}/helmrelease.yaml")

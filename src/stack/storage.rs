@@ -304,7 +304,7 @@ impl StorageComponent<'_> {
             uses_monitor_crds: true,
             depends_on: Vec::new(),
             staged: true,
-            namespace_labels: &[],
+            pod_security: super::PodSecurity::Restricted,
         }
         .build(ctx);
         for object in bucket.cosi_objects(ctx) {

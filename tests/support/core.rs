@@ -37,6 +37,11 @@ pub fn validate_core(object: &Value) -> Option<Result<(), Vec<String>>> {
         ("networking.k8s.io/v1", "NetworkPolicy") => {
             round_trip::<networking::v1::NetworkPolicy>(object)
         }
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition") => {
+            use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
+            round_trip::<apiextensions::CustomResourceDefinition>(object)
+        }
+        ("v1", "Pod") => round_trip::<core::v1::Pod>(object),
         ("policy/v1", "PodDisruptionBudget") => {
             round_trip::<policy::v1::PodDisruptionBudget>(object)
         }
@@ -87,6 +92,8 @@ fn missing(original: &Value, back: &Value, path: String, errors: &mut Vec<String
             }
         }
         (a, b) if a == b => {}
+        // Typed float fields (a CRD schema's `minimum`) write 31 back as 31.0.
+        (Value::Number(a), Value::Number(b)) if a.as_f64() == b.as_f64() => {}
         (a, b) => errors.push(format!("{path}: {a} came back as {b}")),
     }
 }

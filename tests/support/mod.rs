@@ -18,7 +18,12 @@
 
 mod core;
 mod crds;
+pub mod deploy;
+pub mod flux_order;
+pub mod helm;
 mod helm_values;
+pub mod pod_security;
+pub mod references;
 mod yaml;
 
 use std::path::{Path, PathBuf};

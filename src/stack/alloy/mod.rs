@@ -53,7 +53,10 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
     }
     let namespace = spec.namespace.as_str();
     let mut component = Component::new(FOLDER, namespace, vec![OPERATOR_FOLDER]);
-    component.push("namespace.yaml", ctx.namespace(namespace, &[]));
+    component.push(
+        "namespace.yaml",
+        ctx.namespace(namespace, super::PodSecurity::Restricted),
+    );
 
     let cluster = ctx.cluster_name();
     if let (true, Some(url)) = (spec.logs.runs(ctx.spec().loki.enabled), ctx.loki_push_url()) {
@@ -76,6 +79,8 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
             "alloy": alloy_values(&text, &spec.logs.resources, json!({})),
             // Alloy's own metrics, scraped by alloy-metrics.
             "serviceMonitor": { "enabled": true },
+            "global": restricted_pod()["global"],
+            "configReloader": restricted_pod()["configReloader"],
         });
         component.push(
             &format!("{LOGS_NAME}.yaml"),
@@ -107,6 +112,8 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
                 json!({ "clustering": { "enabled": true, "name": METRICS_NAME } }),
             ),
             "serviceMonitor": { "enabled": true },
+            "global": restricted_pod()["global"],
+            "configReloader": restricted_pod()["configReloader"],
         });
         component.push(
             &format!("{METRICS_NAME}.yaml"),
@@ -133,11 +140,45 @@ fn alloy_values(
         "storagePath": STORAGE_PATH,
         "mounts": { "extra": [ { "name": STORAGE_VOLUME, "mountPath": STORAGE_PATH } ] },
         "enableReporting": false,
+        "securityContext": restricted_container(ALLOY_UID),
     });
     if let (Some(values), serde_json::Value::Object(extra)) = (values.as_object_mut(), extra) {
         values.extend(extra);
     }
     with_resources(values, "resources", resources)
+}
+
+/// Alloy's image runs as root unless told otherwise; its `alloy` user is UID 473 (Alloy's
+/// "run as non-root" docs). The config reloader's image runs as `nobody`.
+const ALLOY_UID: u32 = 473;
+const RELOADER_UID: u32 = 65534;
+
+/// A container context that meets Pod Security "restricted" and names the user, so the
+/// kubelet's runAsNonRoot check passes for images that would start as root.
+fn restricted_container(uid: u32) -> serde_json::Value {
+    json!({
+        "runAsNonRoot": true,
+        "runAsUser": uid,
+        "runAsGroup": uid,
+        "allowPrivilegeEscalation": false,
+        "capabilities": { "drop": ["ALL"] },
+        "seccompProfile": { "type": "RuntimeDefault" },
+    })
+}
+
+/// The chart's pod-level context (`global.podSecurityContext`) and the config reloader's
+/// container context: together with the `alloy` container's, Pod Security "restricted".
+fn restricted_pod() -> serde_json::Value {
+    json!({
+        "global": {
+            "podSecurityContext": {
+                "runAsNonRoot": true,
+                "fsGroup": ALLOY_UID,
+                "seccompProfile": { "type": "RuntimeDefault" },
+            },
+        },
+        "configReloader": { "securityContext": restricted_container(RELOADER_UID) },
+    })
 }
 
 /// The chart's `controller.volumes` holding the data volume.

@@ -88,10 +88,7 @@ pub fn grafana(ctx: &Context) -> Option<Component> {
     // needs); with Istio ambient there is no sidecar or istio-init that would need more.
     component.push(
         NAMESPACE_FILE,
-        ctx.namespace(
-            namespace,
-            &[("pod-security.kubernetes.io/enforce", "restricted")],
-        ),
+        ctx.namespace(namespace, super::PodSecurity::Restricted),
     );
 
     let plan = exposure::Plan::new(ctx);
