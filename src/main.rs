@@ -16,7 +16,9 @@ USAGE:
     monitoring-stack render FILE           print the manifests FILE's MonitoringStack expands to
     monitoring-stack render FILE --output-dir DIR
                                            write them as a folder tree (one folder per component);
-                                           stale files it generated before are removed, others kept
+                                           stale files it generated before are removed, others kept;
+                                           a file it did not generate (or a symbolic link) where it
+                                           writes is refused: nothing is written (exit 2)
     monitoring-stack render FILE --output-dir DIR --check
                                            change nothing; exit 1 with a unified diff when DIR
                                            differs from what FILE renders (a CI drift check)
@@ -237,11 +239,23 @@ fn render_command(options: &RenderOptions) -> ExitCode {
             }
             Ok(plan) => {
                 emit(&plan.diff());
+                if !plan.refused.is_empty() {
+                    eprint!(
+                        "monitoring-stack: a render would refuse to write:\n{}",
+                        plan.refusals(dir)
+                    );
+                }
+                let action = if plan.refused.is_empty() {
+                    "run"
+                } else {
+                    "move the refused paths away, then run"
+                };
                 eprintln!(
-                    "monitoring-stack: {} differs from the render of {file}: {} file(s) to write, {} to remove; run `monitoring-stack render {file} --output-dir {}`",
+                    "monitoring-stack: {} differs from the render of {file}: {} file(s) to write, {} to remove, {} refused; {action} `monitoring-stack render {file} --output-dir {}`",
                     dir.display(),
                     plan.writes.len(),
                     plan.removes.len(),
+                    plan.refused.len(),
                     dir.display()
                 );
                 ExitCode::from(1)
@@ -264,10 +278,19 @@ fn render_command(options: &RenderOptions) -> ExitCode {
     }
 }
 
+/// Exit 2: the directory cannot be brought up to date (an I/O error, or paths it refuses to
+/// touch: files it did not generate, links).
 fn io_error(dir: &Path, error: &std::io::Error) -> ExitCode {
-    eprintln!(
-        "monitoring-stack: cannot write to {}: {error}",
-        dir.display()
-    );
+    if output_dir::is_refusal(error) {
+        eprintln!(
+            "monitoring-stack: refusing to write to {}: {error}",
+            dir.display()
+        );
+    } else {
+        eprintln!(
+            "monitoring-stack: cannot write to {}: {error}",
+            dir.display()
+        );
+    }
     ExitCode::from(2)
 }

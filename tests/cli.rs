@@ -582,7 +582,212 @@ fn unwritable_target_fails_cleanly() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot write to"));
     assert_eq!(files_under(&dir), ["blocker"], "nothing half-written");
+    // A file, or a dangling link, where the tree goes is never replaced by it.
+    let output = render_dir(&stack, &blocker, false);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a folder"));
+    assert_eq!(
+        std::fs::read_to_string(&blocker).expect("kept"),
+        "not a directory\n"
+    );
+    #[cfg(unix)]
+    {
+        let link = dir.join("dangling");
+        std::os::unix::fs::symlink(dir.join("nowhere"), &link).expect("link");
+        assert_eq!(render_dir(&stack, &link, false).status.code(), Some(2));
+        assert!(std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()));
+        std::fs::remove_file(&link).expect("unlink");
+    }
     let usage = run(&["render", stack.to_str().expect("utf-8"), "--check"], b"");
     assert_eq!(usage.status.code(), Some(2), "--check needs --output-dir");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 16, class 1: a file without this stack's ownership marks at a path the render
+/// generates is never replaced: the render refuses, names the file, says what to do, and
+/// writes nothing at all. Generated local-config files (`kustomization.yaml`) carry the marks,
+/// so a re-render still replaces them.
+#[test]
+fn output_dir_refuses_to_replace_a_file_it_did_not_generate() {
+    let dir = temp_dir("foreign");
+    let stack = Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/seed.yaml");
+    let out = dir.join("o");
+    std::fs::create_dir_all(out.join("loki")).expect("mkdir");
+    for (path, content) in [
+        ("kustomization.yaml", "# mine\n"),
+        (
+            "loki/namespace.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: loki\n",
+        ),
+    ] {
+        std::fs::write(out.join(path), content).expect("write");
+        let output = render_dir(&stack, &out, false);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(path), "names the file: {stderr}");
+        assert!(stderr.contains("did not generate"), "{stderr}");
+        assert!(stderr.contains("refusing to write"), "{stderr}");
+        assert!(
+            stderr.contains("move it out"),
+            "says how to proceed: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join(path)).expect("kept"),
+            content
+        );
+        assert_eq!(files_under(&out), [path], "nothing else written");
+        // --check reports it too, without changing anything.
+        let check = render_dir(&stack, &out, true);
+        assert_eq!(check.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&check.stderr).contains("refuse"));
+        std::fs::remove_file(out.join(path)).expect("move away");
+    }
+    // Moved away: the render works, and a re-render replaces its own kustomization.yaml.
+    assert!(render_dir(&stack, &out, false).status.success());
+    let kustomization = out.join("kustomization.yaml");
+    let edited = std::fs::read_to_string(&kustomization).expect("file") + "# edited\n";
+    std::fs::write(&kustomization, &edited).expect("write");
+    let output = render_dir(&stack, &out, false);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!std::fs::read_to_string(&kustomization)
+        .expect("file")
+        .contains("# edited"));
+    // A user's document appended to a generated file makes it the user's as well: refused.
+    let namespace = out.join("mimir/namespace.yaml");
+    let mixed = std::fs::read_to_string(&namespace).expect("file")
+        + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: mine}\n";
+    std::fs::write(&namespace, &mixed).expect("write");
+    assert_eq!(render_dir(&stack, &out, false).status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&namespace).expect("kept"), mixed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 16, class 2: a generated folder or file replaced by a symbolic link (to anywhere) is
+/// never written through: the render refuses and names the link; links elsewhere in the tree
+/// are neither followed nor removed.
+#[cfg(unix)]
+#[test]
+fn output_dir_never_follows_a_symbolic_link() {
+    let dir = temp_dir("symlink");
+    let stack = Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/seed.yaml");
+    let out = dir.join("o");
+    let elsewhere = dir.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("mkdir");
+    assert!(render_dir(&stack, &out, false).status.success());
+    // A folder replaced by a link.
+    std::fs::remove_dir_all(out.join("loki")).expect("rm");
+    std::os::unix::fs::symlink(&elsewhere, out.join("loki")).expect("link");
+    let output = render_dir(&stack, &out, false);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("loki is a symbolic link"), "{stderr}");
+    assert!(
+        files_under(&elsewhere).is_empty(),
+        "written through the link"
+    );
+    std::fs::remove_file(out.join("loki")).expect("unlink");
+    assert!(render_dir(&stack, &out, false).status.success());
+    // A file replaced by a link to a file outside.
+    let target = elsewhere.join("secret.yaml");
+    std::fs::write(&target, "outside\n").expect("write");
+    std::fs::remove_file(out.join("sources.yaml")).expect("rm");
+    std::os::unix::fs::symlink(&target, out.join("sources.yaml")).expect("link");
+    let output = render_dir(&stack, &out, false);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("sources.yaml is a symbolic link"));
+    assert_eq!(std::fs::read_to_string(&target).expect("kept"), "outside\n");
+    std::fs::remove_file(out.join("sources.yaml")).expect("unlink");
+    // A link the render does not need (even to one of its own files) is left alone.
+    std::fs::write(
+        elsewhere.join("stale.yaml"),
+        std::fs::read_to_string(out.join("namespace.yaml")).unwrap_or_default(),
+    )
+    .expect("write");
+    assert!(render_dir(&stack, &out, false).status.success());
+    std::os::unix::fs::symlink(elsewhere.join("stale.yaml"), out.join("linked.yaml"))
+        .expect("link");
+    assert!(render_dir(&stack, &out, false).status.success());
+    assert!(out.join("linked.yaml").exists() && elsewhere.join("stale.yaml").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 16, class 7: a generated file, however damaged (invalid UTF-8, broken YAML), is
+/// repaired by rendering again, and `--check` reports it as drift (exit 1 with a diff), as long
+/// as it still holds this stack's marks as the render writes them. A file at a generated path
+/// without them is the user's: refused, never replaced.
+#[test]
+fn damaged_generated_files_are_drift_and_repaired_by_a_render() {
+    let dir = temp_dir("damaged");
+    let stack = Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/seed.yaml");
+    let out = dir.join("o");
+    assert!(render_dir(&stack, &out, false).status.success());
+    let file = out.join("mimir/namespace.yaml");
+    let good = std::fs::read(&file).expect("file");
+    for damage in [&b"\xff\xfe\x00"[..], b"key: [unclosed\n\t- x: {"] {
+        let mut damaged = good.clone();
+        damaged.extend_from_slice(damage);
+        std::fs::write(&file, &damaged).expect("write");
+        let check = render_dir(&stack, &out, true);
+        let stderr = String::from_utf8_lossy(&check.stderr);
+        assert_eq!(check.status.code(), Some(1), "{stderr}");
+        assert!(stdout(&check).contains("--- a/mimir/namespace.yaml"));
+        let render = render_dir(&stack, &out, false);
+        assert!(
+            render.status.success(),
+            "{}",
+            String::from_utf8_lossy(&render.stderr)
+        );
+        assert_eq!(std::fs::read(&file).expect("file"), good, "repaired");
+        assert_eq!(render_dir(&stack, &out, true).status.code(), Some(0));
+    }
+    // Damaged beyond recognition (no marks left): not provably ours, so refused.
+    std::fs::write(&file, b"\xff\xfe garbage").expect("write");
+    assert_eq!(render_dir(&stack, &out, false).status.code(), Some(2));
+    assert_eq!(std::fs::read(&file).expect("kept"), b"\xff\xfe garbage");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 16, class 4a: unrelated files in the output directory are read only as far as needed
+/// to see they cannot be ours: a deeply nested or huge file costs no parse (it used to take
+/// seconds and gigabytes), and a file that names the marks is parsed within the input limits.
+#[test]
+fn unrelated_files_in_the_output_dir_are_cheap() {
+    let dir = temp_dir("cheap");
+    let stack = Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/seed.yaml");
+    let out = dir.join("o");
+    assert!(render_dir(&stack, &out, false).status.success());
+    let deep = "[".repeat(60_000) + &"]".repeat(60_000);
+    std::fs::write(out.join("deep.yaml"), &deep).expect("write");
+    // The same nesting behind the marks' text: parsed, but the depth guard stops it at once.
+    std::fs::write(
+        out.join("deep-marked.yaml"),
+        format!("# app.kubernetes.io/managed-by monitoring-stack.dev/stack\n{deep}"),
+    )
+    .expect("write");
+    // Over the input limit: not even read.
+    let big = std::fs::File::create(out.join("big.yaml")).expect("create");
+    big.set_len(40 << 20).expect("sparse file");
+    let started = std::time::Instant::now();
+    for check in [true, false] {
+        let output = render_dir(&stack, &out, check);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    for kept in ["deep.yaml", "deep-marked.yaml", "big.yaml"] {
+        assert!(out.join(kept).exists(), "{kept} kept");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1846,3 +1846,54 @@ fn the_syntax_check_rejects_broken_queries() {
     )
     .is_ok());
 }
+
+/// Issue 16, class 8: with Slack off, the root route (every alert no matcher route takes) goes
+/// to `rootReceiver`, else to the first contact point without matchers, never to one whose
+/// matchers say it wants only some alerts; when every contact point matches, `rootReceiver` is
+/// required.
+#[test]
+fn the_root_receiver_is_never_a_matching_contact_point_by_accident() {
+    let base =
+        "  grafana:\n    hostname: g.example.com\n    alerting:\n      slack: {enabled: false}\n";
+    let pager = "        - name: dba-pager\n          matchers: [{label: severity, op: \"!~\", value: info}]\n          receivers: [{type: email, settings: {addresses: dba@example.com}}]\n";
+    let mail = "        - name: team-mail\n          receivers: [{type: email, settings: {addresses: team@example.com}}]\n";
+    let root = |objects: &[Value]| {
+        let policy = one(objects, "GrafanaNotificationPolicy", "monitoring-stack");
+        text(&policy["spec"]["route"], "/receiver").to_string()
+    };
+    // The pager first: the contact point without matchers is still the root.
+    let objects = inline(&format!("{base}      contactPoints:\n{pager}{mail}"));
+    assert_eq!(root(&objects), "team-mail");
+    let policy = one(&objects, "GrafanaNotificationPolicy", "monitoring-stack");
+    assert_eq!(
+        policy["spec"]["route"]["routes"][0]["receiver"],
+        serde_json::json!("dba-pager")
+    );
+    // Only the pager: an error at rootReceiver that names it.
+    let errors = inline_errors(&format!("{base}      contactPoints:\n{pager}"));
+    assert!(
+        errors.contains("spec.grafana.alerting.rootReceiver") && errors.contains("dba-pager"),
+        "{errors}"
+    );
+    // Named explicitly, it is the root (the user's choice).
+    let objects = inline(&format!(
+        "{base}      rootReceiver: dba-pager\n      contactPoints:\n{pager}"
+    ));
+    assert_eq!(root(&objects), "dba-pager");
+    // An explicit root overrides Slack too; one that names nothing is an error.
+    let objects = inline(&format!(
+        "  grafana:\n    hostname: g.example.com\n    alerting:\n      rootReceiver: team-mail\n      contactPoints:\n{mail}"
+    ));
+    assert_eq!(root(&objects), "team-mail");
+    let errors = inline_errors(&format!("{base}      rootReceiver: nobody\n"));
+    assert!(
+        errors.contains("spec.grafana.alerting.rootReceiver")
+            && errors.contains("names no contact point"),
+        "{errors}"
+    );
+    // Slack on and no rootReceiver: Slack, as before.
+    let objects = inline(&format!(
+        "  grafana:\n    hostname: g.example.com\n    alerting:\n      contactPoints:\n{pager}"
+    ));
+    assert_eq!(root(&objects), "slack");
+}

@@ -673,6 +673,7 @@ const ALERTING: &[Field] = &[
         "contactPoints",
         Items(CONTACT_POINT, "{name: c, receivers: []}"),
     ),
+    ("rootReceiver", Str),
 ];
 const GRAFANA: &[Field] = &[
     ("enabled", Bool),
@@ -1012,4 +1013,127 @@ fn the_wrong_type_table_covers_every_spec_field() {
         missing.is_empty(),
         "spec fields without a wrong-type case (add them to the table): {missing:#?}"
     );
+}
+
+/// A stack whose `spec` is `body` (YAML indented by two), as a ResourceList's functionConfig.
+fn stack_with(body: &str) -> String {
+    list_with(
+        &[CONFIG_MAP],
+        Some(&format!(
+            "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: main\nspec:\n{body}"
+        )),
+    )
+}
+
+/// Runs (name, spec body, field, message) cases; collects every failure before failing.
+fn assert_spec_cases(cases: &[(&'static str, &str, &'static str, &'static str)]) {
+    let mut failures = Vec::new();
+    for (name, body, field, message) in cases {
+        let case = case(name, stack_with(body), Some(field), message);
+        if let Err(panic) = std::panic::catch_unwind(|| assert_case(&case)) {
+            failures.push(
+                panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .unwrap_or_else(|| format!("{name}: panicked")),
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+const G: &str = "  grafana:\n    hostname: grafana.example.com\n";
+
+/// Issue 16, class 6: values every field's type accepted but the system that reads them
+/// refuses (Kubernetes' int32 and Quantity rules, Go's duration bound, Loki's whole days,
+/// Alloy's scrape timeout, Ingress host rules) are errors at their field.
+#[test]
+fn values_the_consumers_reject_are_errors_at_their_field() {
+    let g = G;
+    let cases: Vec<(&'static str, String, &'static str, &'static str)> = vec![
+        ("replicas above int32", format!("{g}  loki:\n    replicas: 2147483648\n"), "spec.loki.replicas", "int32"),
+        ("mimir replicas above int32", format!("{g}  mimir:\n    replicas: 4294967295\n"), "spec.mimir.replicas", "int32"),
+        ("collector replicas above int32", format!("{g}  alloy:\n    metrics:\n      replicas: 3000000000\n"), "spec.alloy.metrics.replicas", "int32"),
+        ("replicas above u32", format!("{g}  loki:\n    replicas: 99999999999\n"), "spec.loki.replicas", "u32"),
+        ("retention past Go's bound", format!("{g}  loki:\n    retention: 99999999999999999999d\n"), "spec.loki.retention", "longest duration"),
+        ("mimir retention past Go's bound", format!("{g}  mimir:\n    retention: 300y\n"), "spec.mimir.retention", "longest duration"),
+        ("loki retention in hours", format!("{g}  loki:\n    retention: 36h\n"), "spec.loki.retention", "whole number of days"),
+        ("flux interval past Go's bound", format!("{g}  flux:\n    interval: 9999999999h\n"), "spec.flux.interval", "longest duration"),
+        ("flux timeout of zero", format!("{g}  flux:\n    timeout: 0s\n"), "spec.flux.timeout", "above zero"),
+        ("scrape interval past Go's bound", format!("{g}  alloy:\n    metrics:\n      scrapeInterval: 2562048h\n"), "spec.alloy.metrics.scrapeInterval", "longest duration"),
+        ("scrape interval below the timeout", format!("{g}  alloy:\n    metrics:\n      scrapeInterval: 5s\n"), "spec.alloy.metrics.scrapeInterval", "scrape timeout"),
+        ("extra scrape interval below the timeout", format!("{g}  alloy:\n    metrics:\n      extraScrapes:\n        - {{name: r, targets: ['r.lan:9100'], interval: 500ms}}\n"), "spec.alloy.metrics.extraScrapes[0].interval", "scrape timeout"),
+        ("negative persistence size", format!("{g}  loki:\n    persistence:\n      size: -5Gi\n"), "spec.loki.persistence.size", "negative"),
+        ("zero persistence size", format!("{g}  mimir:\n    persistence:\n      size: 0Gi\n"), "spec.mimir.persistence.size", "more than zero"),
+        ("zero grafana volume", "  grafana:\n    hostname: grafana.example.com\n    persistence:\n      size: \"0\"\n".to_string(), "spec.grafana.persistence.size", "more than zero"),
+        ("negative cpu request", format!("{g}  loki:\n    resources:\n      requests:\n        cpu: \"-1\"\n"), "spec.loki.resources.requests.cpu", "negative"),
+        ("negative memory limit", format!("{g}  nodeExporter:\n    resources:\n      limits:\n        memory: -1Mi\n"), "spec.nodeExporter.resources.limits.memory", "negative"),
+        ("exponent past int32", format!("{g}  alloy:\n    logs:\n      resources:\n        limits:\n          cpu: 1e9999999999\n"), "spec.alloy.logs.resources.limits.cpu", "quantity"),
+        ("request above limit", format!("{g}  kubeStateMetrics:\n    resources:\n      requests: {{memory: 1Gi}}\n      limits: {{memory: 512Mi}}\n"), "spec.kubeStateMetrics.resources.requests.memory", "above the limit"),
+        ("cpu request above limit", "  grafana:\n    hostname: grafana.example.com\n    resources:\n      requests: {cpu: \"2\"}\n      limits: {cpu: 500m}\n".to_string(), "spec.grafana.resources.requests.cpu", "above the limit"),
+        ("ingress host that is an IP", "  grafana:\n    hostname: 10.0.0.1\n    exposure:\n      type: Ingress\n".to_string(), "spec.grafana.hostname", "IP address"),
+        ("grafana host that is an IP", "  grafana:\n    hostname: 192.168.1.20\n".to_string(), "spec.grafana.hostname", "IP address"),
+        ("rule group interval off Grafana's 10s grid", format!("{g}    alerting:\n      ruleGroups:\n        - {{name: g, interval: 15s, rules: [{{uid: a, title: A, expr: up}}]}}\n"), "spec.grafana.alerting.ruleGroups[0].interval", "10s scheduler interval"),
+        ("zero group interval", format!("{g}    alerting:\n      groupInterval: 0s\n"), "spec.grafana.alerting.groupInterval", "above zero"),
+        ("alerting duration past Go's bound", format!("{g}    alerting:\n      repeatInterval: 99999999999999w\n"), "spec.grafana.alerting.repeatInterval", "longest duration"),
+    ];
+    let cases: Vec<(&'static str, &str, &'static str, &'static str)> = cases
+        .iter()
+        .map(|(name, body, field, message)| (*name, body.as_str(), *field, *message))
+        .collect();
+    assert_spec_cases(&cases);
+}
+
+/// Issue 16, class 3: every string that lands in a text format is checked for that format at
+/// its field (grafana.ini lines, Go templates, regular expressions, URLs, the setup Job's
+/// shell), and literal credentials are refused where the spec offers a Secret reference.
+#[test]
+fn injection_and_literal_secrets_are_refused_at_their_field() {
+    let oidc = "  grafana:\n    hostname: grafana.example.com\n    oidc:\n      issuerUrl: https://idp.example.com/realms/main\n";
+    let g = G;
+    let rule = |extra: &str| {
+        format!("{g}    alerting:\n      ruleGroups:\n        - name: g\n          rules:\n            - {{uid: a, title: A, expr: up{extra}}}\n")
+    };
+    let receiver = |settings: &str| {
+        format!("{g}    alerting:\n      contactPoints:\n        - name: hook\n          receivers:\n            - {{type: webhook, settings: {settings}}}\n")
+    };
+    let cases: Vec<(&'static str, String, &'static str, &'static str)> = vec![
+        ("a new grafana.ini section in the login button", format!("{oidc}      displayName: \"Keycloak\\n[security]\\nadmin_password = x\"\n"), "spec.grafana.oidc.displayName", "one line"),
+        ("a carriage return in the admin group", format!("{oidc}      adminGroup: \"admins\\r[x]\"\n"), "spec.grafana.oidc.adminGroup", "one line"),
+        ("a NUL in the editor group", format!("{oidc}      editorGroup: \"ed\\0itors\"\n"), "spec.grafana.oidc.editorGroup", "control characters"),
+        ("an env expansion in the login button", format!("{oidc}      displayName: \"$__file{{/etc/passwd}}\"\n"), "spec.grafana.oidc.displayName", "expand"),
+        ("a legacy env expansion in the client id", format!("{oidc}      clientId: \"${{GF_SECRET}}\"\n"), "spec.grafana.oidc.clientId", "expand"),
+        ("edge spaces in the login button", format!("{oidc}      displayName: \" Keycloak \"\n"), "spec.grafana.oidc.displayName", "spaces"),
+        ("a quoted login button", format!("{oidc}      displayName: '\"Keycloak\"'\n"), "spec.grafana.oidc.displayName", "quotes"),
+        ("an issuer with a query", "  grafana:\n    hostname: grafana.example.com\n    oidc:\n      issuerUrl: \"https://idp.example.com/realms/main?x=1\"\n".to_string(), "spec.grafana.oidc.issuerUrl", "no query"),
+        ("an issuer with a password", "  grafana:\n    hostname: grafana.example.com\n    oidc:\n      issuerUrl: \"https://u:p@idp.example.com/realms/main\"\n".to_string(), "spec.grafana.oidc.issuerUrl", "https"),
+        ("a control character in a config value", format!("{g}    config:\n      server:\n        domain: \"a\\tb\"\n"), "spec.grafana.config.server.domain", "control characters"),
+        ("a line break in a config value", format!("{g}    config:\n      server:\n        domain: \"a\\n[auth]\\ndisable_login_form = false\"\n"), "spec.grafana.config.server.domain", "one line"),
+        ("a database URL with a password", format!("{g}    config:\n      database:\n        url: \"postgres://grafana:hunter2@db:5432/grafana\"\n"), "spec.grafana.config.database.url", "secret"),
+        ("a password key", format!("{g}    config:\n      smtp:\n        password: hunter2\n"), "spec.grafana.config.smtp.password", "secret"),
+        ("a token key", format!("{g}    config:\n      external_image_storage.webdav:\n        token: abc\n"), "spec.grafana.config.external_image_storage.webdav.token", "secret"),
+        ("a bearer value under any key", format!("{g}    config:\n      rendering:\n        server_header: \"Bearer abc.def\"\n"), "spec.grafana.config.rendering.server_header", "secret"),
+        ("a password through the escape hatch", format!("{g}    values:\n      config:\n        database:\n          password: hunter2\n"), "spec.grafana.values.config.database.password", "secret"),
+        ("a new section through the escape hatch", format!("{g}    values:\n      config:\n        server:\n          domain: \"x\\n[security]\"\n"), "spec.grafana.values.config.server.domain", "one line"),
+        ("a literal bearer header", receiver("{url_from: x, headers: {Authorization: \"Bearer abc123\"}}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.headers.Authorization", "secrets"),
+        ("an API key header", receiver("{headers: {X-API-Key: abc123}}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.headers.X-API-Key", "secret"),
+        ("an auth token header", receiver("{headers: {X-Auth-Token: abc123}}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.headers.X-Auth-Token", "secret"),
+        ("a basic authorization under an innocent key", receiver("{extra: \"Basic dXNlcjpwYXNz\"}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.extra", "secret"),
+        ("a URL with a password in a list", receiver("{targets: [\"https://u:p@hooks.example.com/x\"]}"), "spec.grafana.alerting.contactPoints[0].receivers[0].settings.targets[0]", "secret"),
+        ("an unclosed template in a summary", rule(", summary: \"{{ $labels.pod \""), "spec.grafana.alerting.ruleGroups[0].rules[0].summary", "never closed"),
+        ("an unclosed template in an annotation", rule(", annotations: {runbook: \"{{ x {{ y }}\"}"), "spec.grafana.alerting.ruleGroups[0].rules[0].annotations.runbook", "opened before"),
+        ("a stray close in a label", rule(", labels: {team: \"a }} b\"}"), "spec.grafana.alerting.ruleGroups[0].rules[0].labels.team", "closes no"),
+        ("a line break in a title", rule("").replace("title: A", "title: \"A\\nB\""), "spec.grafana.alerting.ruleGroups[0].rules[0].title", "one line"),
+        ("a broken regex matcher", format!("{g}    alerting:\n      contactPoints:\n        - name: pager\n          matchers: [{{label: severity, op: \"=~\", value: \"(crit\"}}]\n          receivers: [{{type: email, settings: {{addresses: a@example.com}}}}]\n"), "spec.grafana.alerting.contactPoints[0].matchers[0].value", "not closed"),
+        ("a line break in a matcher", format!("{g}    alerting:\n      contactPoints:\n        - name: pager\n          matchers: [{{label: team, value: \"a\\nb\"}}]\n          receivers: [{{type: email, settings: {{addresses: a@example.com}}}}]\n"), "spec.grafana.alerting.contactPoints[0].matchers[0].value", "line breaks"),
+        ("shell in a namespace", format!("{g}  loki:\n    namespace: \"$(reboot)\"\n"), "spec.loki.namespace", "DNS-1123"),
+        ("shell in the fallback region", format!("{g}  mimir:\n    storage:\n      fallbackRegion: \"x; rm -rf /\"\n"), "spec.mimir.storage.fallbackRegion", "DNS-1123"),
+        ("a quote in a PromQL label value (cluster name)", format!("{g}  cluster:\n    name: 'a\"}}or vector(1)'\n"), "spec.cluster.name", "DNS-1123"),
+        ("a line break in a scrape label (Alloy)", format!("{g}  alloy:\n    metrics:\n      extraScrapes:\n        - {{name: r, targets: ['r.lan:9100'], metricsPath: \"/m\\n\"}}\n"), "spec.alloy.metrics.extraScrapes[0].metricsPath", "URL path"),
+    ];
+    let cases: Vec<(&'static str, &str, &'static str, &'static str)> = cases
+        .iter()
+        .map(|(name, body, field, message)| (*name, body.as_str(), *field, *message))
+        .collect();
+    assert_spec_cases(&cases);
 }

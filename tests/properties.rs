@@ -477,3 +477,384 @@ fn block_scalar_at_the_very_end_keeps_its_value() {
         Some("line one\nline two")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The output directory (`render --output-dir`): whatever state it is in, no file of the user's
+// is lost or changed and nothing is written outside the tree.
+
+/// What a path of the tree holds before the render.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    /// A file of the user's, without the ownership marks.
+    UserFile,
+    /// The user's file that only mentions the marks (in a comment), and is no YAML we own.
+    UserFileMentioningMarks,
+    /// This render's file, hand-edited (still carrying the marks).
+    EditedOwned,
+    /// This render's file with invalid UTF-8 appended (the marks intact).
+    DamagedOwned,
+    /// A link to a folder outside the tree.
+    LinkOutside,
+    /// A link to a file outside the tree.
+    LinkToOutsideFile,
+}
+
+fn entry() -> impl Strategy<Value = Entry> {
+    prop_oneof![
+        Just(Entry::UserFile),
+        Just(Entry::UserFileMentioningMarks),
+        Just(Entry::EditedOwned),
+        Just(Entry::DamagedOwned),
+        Just(Entry::LinkOutside),
+        Just(Entry::LinkToOutsideFile),
+    ]
+}
+
+fn rendered_files() -> &'static std::collections::BTreeMap<String, String> {
+    static FILES: std::sync::OnceLock<std::collections::BTreeMap<String, String>> =
+        std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let stack = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/minimal.yaml"),
+        )
+        .expect("example");
+        let objects = monitoring_stack::render(&stack).expect("renders");
+        monitoring_stack::output_dir::files(&objects)
+    })
+}
+
+/// Every entry below `root` without following links: path → file bytes, or `link -> target`,
+/// or `dir`.
+fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let relative = path
+                .strip_prefix(root)
+                .expect("below")
+                .to_string_lossy()
+                .into_owned();
+            let kind = entry.file_type().expect("type");
+            if kind.is_symlink() {
+                let target = std::fs::read_link(&path).expect("link");
+                found.insert(
+                    relative,
+                    format!("link -> {}", target.display()).into_bytes(),
+                );
+            } else if kind.is_dir() {
+                found.insert(relative, b"dir".to_vec());
+                pending.push(path);
+            } else {
+                found.insert(relative, std::fs::read(&path).expect("file"));
+            }
+        }
+    }
+    found
+}
+
+fn property_dir(name: &str) -> std::path::PathBuf {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!(
+        "monitoring-stack-prop-{}-{name}-{n}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+proptest! {
+    #![proptest_config(config(40))]
+
+    /// Random states of an output directory that was rendered before (some files missing, some
+    /// edited, damaged, replaced by the user's own files or by links out of the tree, user files
+    /// beside them): a render either brings every generated path up to date or refuses and
+    /// changes nothing; no user file is ever changed or removed, and nothing outside the tree
+    /// changes. `--check`'s plan never changes anything either.
+    #[cfg(unix)]
+    #[test]
+    fn output_directory_never_loses_a_user_file_or_writes_outside(
+        rendered_before in any::<bool>(),
+        states in prop::collection::vec((0usize..64, entry()), 0..6),
+        extra_user_files in prop::collection::vec(("[a-z]{1,8}", prop::bool::ANY), 0..3),
+    ) {
+        let files = rendered_files();
+        let paths: Vec<&String> = files.keys().collect();
+        let base = property_dir("out");
+        let tree = base.join("tree");
+        let outside = base.join("outside");
+        std::fs::create_dir_all(outside.join("folder")).expect("outside");
+        std::fs::write(outside.join("file.yaml"), "# outside\n").expect("outside");
+        std::fs::create_dir_all(&tree).expect("tree");
+        if rendered_before {
+            for (path, content) in files {
+                let target = tree.join(path);
+                std::fs::create_dir_all(target.parent().expect("parent")).expect("folder");
+                std::fs::write(&target, content).expect("write");
+            }
+        }
+        // Paths whose final state the render must not decide: the user's.
+        let mut users: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let mut must_refuse = false;
+        for (index, state) in &states {
+            let path = paths[index % paths.len()];
+            let target = tree.join(path);
+            let parent = target.parent().expect("parent").to_path_buf();
+            let _ = std::fs::create_dir_all(&parent);
+            let _ = std::fs::remove_file(&target);
+            let _ = std::fs::remove_dir_all(&target);
+            let written = match state {
+                Entry::UserFile => std::fs::write(&target, "# mine\nkey: value\n").map(|()| true),
+                Entry::UserFileMentioningMarks => std::fs::write(
+                    &target,
+                    "# app.kubernetes.io/managed-by: monitoring-stack\n# monitoring-stack.dev/stack: main\nmine: true\n",
+                )
+                .map(|()| true),
+                Entry::EditedOwned => std::fs::write(
+                    &target,
+                    files[path].replace("interval: 10m", "interval: 1h") + "# edited\n",
+                )
+                .map(|()| false),
+                Entry::DamagedOwned => {
+                    let mut bytes = files[path].clone().into_bytes();
+                    bytes.extend_from_slice(b"\xff\xfe\x00broken: [");
+                    std::fs::write(&target, bytes).map(|()| false)
+                }
+                Entry::LinkOutside => {
+                    // The generated file's folder (or the file, at the root) becomes a link.
+                    let (link, to) = if parent == tree {
+                        (target.clone(), outside.join("file.yaml"))
+                    } else {
+                        let _ = std::fs::remove_dir_all(&parent);
+                        (parent.clone(), outside.join("folder"))
+                    };
+                    std::os::unix::fs::symlink(&to, &link).map(|()| true)
+                }
+                Entry::LinkToOutsideFile => {
+                    std::os::unix::fs::symlink(outside.join("file.yaml"), &target).map(|()| true)
+                }
+            };
+            if let Ok(true) = written {
+                must_refuse = true;
+            }
+        }
+        for (name, nested) in &extra_user_files {
+            let path = if *nested { format!("user/{name}.yaml") } else { format!("{name}.yaml") };
+            let target = tree.join(&path);
+            if std::fs::symlink_metadata(target.parent().expect("parent")).is_ok_and(|m| m.file_type().is_symlink()) {
+                continue;
+            }
+            let _ = std::fs::create_dir_all(target.parent().expect("parent"));
+            if std::fs::write(&target, format!("# the user's {name}\n")).is_ok() {
+                users.insert(path);
+            }
+        }
+        // Every user file and link as it is now.
+        let before = snapshot(&tree);
+        let outside_before = snapshot(&outside);
+        let user_entries: Vec<(String, Vec<u8>)> = before
+            .iter()
+            .filter(|(path, bytes)| {
+                users.contains(*path)
+                    || bytes.starts_with(b"link -> ")
+                    || bytes.starts_with(b"# mine")
+                    || bytes.starts_with(b"# app.kubernetes.io")
+            })
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect();
+
+        let objects = {
+            let stack = std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/minimal.yaml"),
+            )
+            .expect("example");
+            monitoring_stack::render(&stack).expect("renders")
+        };
+        let plan = monitoring_stack::output_dir::plan(&tree, &objects).expect("plan");
+        prop_assert_eq!(&snapshot(&tree), &before, "planning changed the tree");
+        prop_assert_eq!(plan.refused.is_empty(), !must_refuse, "{:?}", plan.refused);
+
+        let result = monitoring_stack::output_dir::write_tree(&tree, &objects);
+        let after = snapshot(&tree);
+        prop_assert_eq!(&snapshot(&outside), &outside_before, "something was written outside the tree");
+        for (path, bytes) in &user_entries {
+            prop_assert_eq!(after.get(path), Some(bytes), "the user's {} changed or is gone", path);
+        }
+        if must_refuse {
+            prop_assert!(result.is_err(), "a refusing plan was applied");
+            prop_assert_eq!(&after, &before, "a refused render changed the tree");
+        } else {
+            prop_assert!(result.is_ok(), "{:?}", result.err());
+            for (path, content) in files {
+                prop_assert_eq!(after.get(path.as_str()), Some(&content.clone().into_bytes()), "{} not repaired", path);
+            }
+            let again = monitoring_stack::output_dir::plan(&tree, &objects).expect("plan");
+            prop_assert!(again.is_clean(), "a second plan is not clean: {:?}", again);
+        }
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// grafana.ini: every string the spec lets through survives the text format it lands in.
+
+/// grafana.ini as go-ini reads what the operator writes (`key = value` lines, unescaped):
+/// lines trimmed, `#`/`;` lines and inline comments dropped, `[section]` headers, `"""..."""`
+/// and backquoted values read as quoted, a value wrapped in one pair of `"` or `'` unwrapped.
+fn go_ini(
+    text: &str,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>> {
+    let mut sections: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, String>,
+    > = std::collections::BTreeMap::new();
+    let mut section = "DEFAULT".to_string();
+    for line in text.split(['\n', '\r']) {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(['#', ';']) {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[') {
+            section = name
+                .split(']')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            sections.entry(section.clone()).or_default();
+            continue;
+        }
+        let Some(at) = line.find(['=', ':']) else {
+            continue;
+        };
+        let key = line[..at].trim().to_string();
+        let rest = line[at + 1..].trim();
+        let value = if let Some(quoted) = rest.strip_prefix("\"\"\"") {
+            quoted
+                .split("\"\"\"")
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        } else if let Some(quoted) = rest.strip_prefix('`') {
+            quoted.split('`').next().unwrap_or_default().to_string()
+        } else {
+            let cut = rest.split(['#', ';']).next().unwrap_or_default().trim();
+            let surrounded = |q: char| {
+                cut.len() >= 2
+                    && cut.starts_with(q)
+                    && cut.ends_with(q)
+                    && cut[1..].find(q) == Some(cut.len() - 2)
+            };
+            if surrounded('"') || surrounded('\'') {
+                cut[1..cut.len() - 1].to_string()
+            } else {
+                cut.to_string()
+            }
+        };
+        sections
+            .entry(section.clone())
+            .or_default()
+            .insert(key, value);
+    }
+    sections
+}
+
+fn ini_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[a-zA-Z0-9 ._-]{0,6}",
+        prop::sample::select(vec![
+            "\n",
+            "\r",
+            "\t",
+            "#",
+            ";",
+            "\"",
+            "'",
+            "`",
+            "=",
+            "[",
+            "]",
+            "[security]",
+            "$__env{X}",
+            "${X}",
+            "$__file{/etc/passwd}",
+            "\u{0}",
+            " ",
+            "\"\"\"",
+            "\n[auth]\ndisable_login_form = false",
+        ])
+        .prop_map(str::to_string),
+    ];
+    prop::collection::vec(piece, 1..5).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// A display name (OIDC) and a grafana.config value, each random text with the characters
+    /// that mean something in grafana.ini: either the spec refuses it at its field, or the
+    /// grafana.ini the operator writes from the Grafana CR reads back as exactly the CR's
+    /// settings, and Grafana would expand nothing in the display name.
+    #[test]
+    fn grafana_ini_values_survive_the_ini_reader(name in ini_text(), value in ini_text()) {
+        let mut oidc = Mapping::new();
+        oidc.insert("issuerUrl".into(), "https://idp.example.com/realms/main".into());
+        oidc.insert("displayName".into(), name.clone().into());
+        let mut server = Mapping::new();
+        server.insert("x".into(), value.clone().into());
+        let mut config = Mapping::new();
+        config.insert("server".into(), Value::Mapping(server));
+        let mut grafana = Mapping::new();
+        grafana.insert("hostname".into(), "grafana.example.com".into());
+        grafana.insert("oidc".into(), Value::Mapping(oidc));
+        grafana.insert("config".into(), Value::Mapping(config));
+        let mut spec = Mapping::new();
+        spec.insert("grafana".into(), Value::Mapping(grafana));
+        let stack: Value = serde_yaml_ng::from_str(
+            "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata: {name: main}\n",
+        )
+        .expect("stack");
+        let mut stack = stack;
+        if let Value::Mapping(object) = &mut stack {
+            object.insert("spec".into(), Value::Mapping(spec));
+        }
+        let text = yaml::to_string(&stack);
+        let Ok(objects) = monitoring_stack::render(text.as_bytes()) else {
+            return Ok(());
+        };
+        let cr = objects
+            .iter()
+            .find(|o| o.get("kind").and_then(Value::as_str) == Some("Grafana"))
+            .expect("a Grafana CR");
+        let settings = cr.get("spec").and_then(|s| s.get("config")).and_then(Value::as_mapping).expect("spec.config");
+        let mut ini = String::new();
+        let mut expected = std::collections::BTreeMap::new();
+        for (section, keys) in settings {
+            let section = section.as_str().expect("section name");
+            ini.push_str(&format!("[{section}]\n"));
+            let mut values = std::collections::BTreeMap::new();
+            for (key, value) in keys.as_mapping().expect("settings") {
+                let (key, value) = (key.as_str().expect("key"), value.as_str().expect("string value"));
+                ini.push_str(&format!("{key} = {value}\n"));
+                // `"""..."""` in grafana.config is Grafana's own quoting, on purpose.
+                let meant = value
+                    .strip_prefix("\"\"\"")
+                    .and_then(|v| v.strip_suffix("\"\"\""))
+                    .unwrap_or(value);
+                values.insert(key.to_string(), meant.to_string());
+            }
+            expected.insert(section.to_string(), values);
+        }
+        let read = go_ini(&ini);
+        prop_assert_eq!(&read, &expected, "grafana.ini:\n{}", ini);
+        let shown = &read["auth.generic_oauth"]["name"];
+        prop_assert_eq!(shown, &name);
+        prop_assert!(!shown.contains("$__") && !shown.contains("${"), "{:?} would be expanded", shown);
+    }
+}

@@ -65,3 +65,54 @@ fn playground_in_headless_chromium() {
     wasm::build("npm");
     wasm::node_tests(&["playground.test.mjs"]);
 }
+
+/// Issue 16, class 9: wasm/build.sh reads the modules from cargo's target directory, not a
+/// fixed `./target`: `CARGO_TARGET_DIR` (absolute, or relative to the caller's directory) is
+/// honoured, and the tests hand theirs over. Needs only cargo and the shell.
+#[test]
+fn build_script_uses_cargos_target_directory() {
+    let script = wasm::repo().join("wasm/build.sh");
+    let target_dir_of = |dir: Option<&str>, cwd: &std::path::Path| {
+        let mut command = std::process::Command::new(&script);
+        command
+            .arg("target-dir")
+            .current_dir(cwd)
+            .env("CARGO", env!("CARGO"));
+        match dir {
+            Some(dir) => command.env("CARGO_TARGET_DIR", dir),
+            None => command.env_remove("CARGO_TARGET_DIR"),
+        };
+        let output = command.output().expect("wasm/build.sh runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    let scratch = std::env::temp_dir().join(format!(
+        "monitoring-stack-wasm-target-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&scratch).expect("scratch");
+    let absolute = scratch.join("elsewhere");
+    assert_eq!(
+        target_dir_of(Some(absolute.to_str().expect("utf-8")), &wasm::repo()),
+        absolute.to_str().expect("utf-8")
+    );
+    // Relative to the caller's directory, as cargo reads it.
+    assert_eq!(
+        target_dir_of(Some("rel-target"), &scratch),
+        scratch.join("rel-target").to_str().expect("utf-8")
+    );
+    assert_eq!(
+        target_dir_of(None, &wasm::repo()),
+        wasm::repo().join("target").to_str().expect("utf-8")
+    );
+    // The tests' own target directory is what they hand to the script.
+    assert_eq!(
+        wasm::kpt_module(),
+        wasm::target_dir().join("wasm/monitoring-stack.wasm")
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}

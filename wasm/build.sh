@@ -2,8 +2,10 @@
 # Builds the WebAssembly artifacts (see wasm/README.md):
 #
 #   wasm/build.sh kpt   target/wasm/monitoring-stack.wasm   the kpt WASM function (Go js/wasm ABI)
+#                       (target/ is cargo's target directory: $CARGO_TARGET_DIR when set)
 #   wasm/build.sh npm   wasm/pkg/                           the npm package (wasm-bindgen + wasm-opt)
 #   wasm/build.sh       both
+#   wasm/build.sh target-dir   print the target directory the modules are read from and written to
 #
 # Needs the wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown); the npm
 # package also needs wasm-bindgen-cli at the exact version of the wasm-bindgen crate in Cargo.lock.
@@ -17,19 +19,39 @@
 # iteration). Every step is skipped when its output is newer than its input, and
 # concurrent runs wait for each other (flock), so tests can call this unconditionally.
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")/.."
 root=$PWD
 
 what=${1:-all}
-case $what in kpt | npm | all) ;; *)
-    echo "usage: wasm/build.sh [kpt|npm|all]" >&2
+case $what in kpt | npm | all | target-dir) ;; *)
+    echo "usage: wasm/build.sh [kpt|npm|all|target-dir]" >&2
     exit 2
     ;;
 esac
 
 profile=${WASM_PROFILE:-wasm-release}
 cargo=${CARGO:-cargo}
-target_dir=$root/target
+# Where cargo builds: CARGO_TARGET_DIR (relative to the caller's directory, as cargo reads it;
+# made absolute since this script changes directory), else what cargo's configuration says
+# (build.target-dir, CARGO_BUILD_TARGET_DIR), else ./target. Asking cargo keeps the modules
+# read here the ones cargo just built, never a stale copy under ./target.
+if [ -n "${CARGO_TARGET_DIR:-}" ]; then
+    case $CARGO_TARGET_DIR in
+    /*) ;;
+    *) CARGO_TARGET_DIR=$caller/$CARGO_TARGET_DIR ;;
+    esac
+    export CARGO_TARGET_DIR
+fi
+target_dir=$("$cargo" metadata --no-deps --format-version 1 2>/dev/null |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p' | head -n 1) || true
+if [ -z "$target_dir" ]; then
+    target_dir=${CARGO_TARGET_DIR:-$root/target}
+fi
+if [ "$what" = target-dir ]; then
+    echo "$target_dir"
+    exit 0
+fi
 out=$target_dir/wasm
 mkdir -p "$out"
 

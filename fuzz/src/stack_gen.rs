@@ -585,6 +585,7 @@ impl<'a, 'b> Gen<'a, 'b> {
                         )
                     })
                 }),
+                ("rootReceiver", &mut |g| g.label()),
             ],
         )
     }

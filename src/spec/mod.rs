@@ -517,6 +517,11 @@ pub struct AlertingSpec {
     pub rule_groups: Vec<RuleGroupSpec>,
     /// Extra contact points, each a `GrafanaContactPoint`, routed to by label matchers.
     pub contact_points: Vec<ContactPointSpec>,
+    /// The contact point of the policy's root route: every alert no matcher route takes goes
+    /// there. Unset: `slack` when Slack is on, else the first contact point without matchers
+    /// (a contact point with matchers is meant for its matching alerts only); with Slack off
+    /// and every contact point matching, it must be set.
+    pub root_receiver: Option<DnsLabel>,
 }
 
 impl Default for AlertingSpec {
@@ -533,6 +538,7 @@ impl Default for AlertingSpec {
             repeat_interval: values::AlertDuration::fixed("4h"),
             rule_groups: Vec::new(),
             contact_points: Vec::new(),
+            root_receiver: None,
         }
     }
 }
@@ -562,6 +568,22 @@ impl SlackSpec {
 }
 
 impl AlertingSpec {
+    /// The root route's receiver: `rootReceiver`, else Slack when it is on, else the first
+    /// contact point without matchers. `None` when there is none (validation reports it when
+    /// there are contact points).
+    pub fn root_receiver(&self) -> Option<&str> {
+        if let Some(root) = &self.root_receiver {
+            return Some(root.as_str());
+        }
+        if self.slack.enabled {
+            return Some(SlackSpec::CONTACT_POINT);
+        }
+        self.contact_points
+            .iter()
+            .find(|point| point.matchers.is_empty())
+            .map(|point| point.name.as_str())
+    }
+
     /// Prefix of the default rule groups' names and the default rules' uids; users' groups
     /// and rules may not use it.
     pub const RESERVED_PREFIX: &'static str = "stack-";

@@ -171,11 +171,154 @@ fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
         }
     }
 
+    check_consumer_bounds(spec, &mut errors);
     check_collectors(spec, &mut errors);
 
     check_namespaces(spec, &mut errors);
     errors
 }
+
+/// Values each field's type accepts but the system that reads them refuses (issue 16): replica
+/// counts above Kubernetes' int32, empty volumes, requests above their limits, a hostname that
+/// is an IP address, a Loki retention that is not whole days, scrape intervals below Alloy's
+/// scrape timeout. (Duration and quantity bounds are checked by their types.)
+fn check_consumer_bounds(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
+    for (path, replicas) in [
+        ("spec.loki.replicas", spec.loki.replicas),
+        ("spec.mimir.replicas", spec.mimir.replicas),
+        ("spec.alloy.metrics.replicas", spec.alloy.metrics.replicas),
+    ] {
+        if i32::try_from(replicas).is_err() {
+            errors.push(SpecError::new(
+                path,
+                format!(
+                    "{replicas} is above {}, the most Kubernetes' replicas (int32) holds",
+                    i32::MAX
+                ),
+            ));
+        }
+    }
+    for (path, enabled, persistence) in [
+        (
+            "spec.loki.persistence",
+            spec.loki.enabled,
+            &spec.loki.persistence,
+        ),
+        (
+            "spec.mimir.persistence",
+            spec.mimir.enabled,
+            &spec.mimir.persistence,
+        ),
+        (
+            "spec.grafana.persistence",
+            spec.grafana.enabled,
+            &spec.grafana.persistence,
+        ),
+    ] {
+        if enabled && persistence.enabled && persistence.size.approx() <= 0.0 {
+            errors.push(SpecError::new(
+                format!("{path}.size"),
+                format!(
+                    "{:?}: a PersistentVolumeClaim must request more than zero (e.g. \"10Gi\"; enabled: false for no volume)",
+                    persistence.size.as_str()
+                ),
+            ));
+        }
+    }
+    let resources: [(&str, &super::Resources); 9] = [
+        ("grafanaOperator", &spec.grafana_operator.resources),
+        ("grafana", &spec.grafana.resources),
+        ("loki", &spec.loki.resources),
+        ("mimir", &spec.mimir.resources),
+        ("alloyOperator", &spec.alloy_operator.resources),
+        ("alloy.logs", &spec.alloy.logs.resources),
+        ("alloy.metrics", &spec.alloy.metrics.resources),
+        ("kubeStateMetrics", &spec.kube_state_metrics.resources),
+        ("nodeExporter", &spec.node_exporter.resources),
+    ];
+    for (field, resources) in resources {
+        let (Some(requests), Some(limits)) = (&resources.requests, &resources.limits) else {
+            continue;
+        };
+        for (name, request, limit) in [
+            ("cpu", &requests.cpu, &limits.cpu),
+            ("memory", &requests.memory, &limits.memory),
+        ] {
+            if let (Some(request), Some(limit)) = (request, limit) {
+                if request.approx() > limit.approx() {
+                    errors.push(SpecError::new(
+                        format!("spec.{field}.resources.requests.{name}"),
+                        format!(
+                            "{:?} is above the limit {:?}: Kubernetes refuses a request above its limit",
+                            request.as_str(),
+                            limit.as_str()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(hostname) = spec
+        .grafana
+        .hostname
+        .as_ref()
+        .filter(|_| spec.grafana.enabled)
+    {
+        let host = hostname.as_str();
+        let numeric = host
+            .split('.')
+            .all(|label| label.bytes().all(|b| b.is_ascii_digit()));
+        if numeric || host.parse::<std::net::Ipv4Addr>().is_ok() {
+            errors.push(SpecError::new(
+                "spec.grafana.hostname",
+                format!(
+                    "{host:?} is an IP address: Ingress and HTTPRoute hosts, certificates and Grafana's root URL need a DNS name (e.g. grafana.example.com)"
+                ),
+            ));
+        }
+    }
+    if spec.loki.enabled && spec.loki.retention.seconds() % 86_400 != 0 {
+        errors.push(SpecError::new(
+            "spec.loki.retention",
+            format!(
+                "{:?}: Loki's retention must be a whole number of days (a multiple of its 24h index period, e.g. \"30d\" or \"744h\")",
+                spec.loki.retention.as_str()
+            ),
+        ));
+    }
+    let metrics = &spec.alloy.metrics;
+    if spec.alloy.enabled && metrics.runs(spec.mimir.enabled) {
+        let intervals =
+            std::iter::once((
+                "spec.alloy.metrics.scrapeInterval".to_string(),
+                &metrics.scrape_interval,
+            ))
+            .chain(metrics.extra_scrapes.iter().enumerate().filter_map(
+                |(i, scrape)| {
+                    scrape.interval.as_ref().map(|interval| {
+                        (
+                            format!("spec.alloy.metrics.extraScrapes[{i}].interval"),
+                            interval,
+                        )
+                    })
+                },
+            ));
+        for (path, interval) in intervals {
+            if interval.seconds() < MIN_SCRAPE_INTERVAL_SECONDS {
+                errors.push(SpecError::new(
+                    path,
+                    format!(
+                        "{:?} is shorter than Alloy's scrape timeout ({MIN_SCRAPE_INTERVAL_SECONDS}s), which Alloy refuses: use at least \"{MIN_SCRAPE_INTERVAL_SECONDS}s\"",
+                        interval.as_str()
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// Alloy's default `scrape_timeout`: a shorter `scrape_interval` is a configuration error.
+const MIN_SCRAPE_INTERVAL_SECONDS: u64 = 10;
 
 /// Namespaces Kubernetes itself owns: never created, labelled or pruned by a stack.
 const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -423,7 +566,7 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
     }
     if let Some(version) = &grafana.version {
         if version.is_empty()
-            || version.chars().any(char::is_whitespace)
+            || version.chars().any(|c| c.is_whitespace() || c.is_control())
             || version == "latest"
             || version.ends_with(":latest")
         {
@@ -492,6 +635,31 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
                 }
             }
         }
+        // Every OIDC string lands in a grafana.ini `key = value` line.
+        let mut ini_fields: Vec<(String, &str)> = vec![
+            ("displayName".into(), oidc.display_name.as_str()),
+            ("clientId".into(), oidc.client_id.as_str()),
+            ("groupsClaim".into(), oidc.groups_claim.as_str()),
+            ("adminGroup".into(), oidc.admin_group.as_str()),
+        ];
+        if let Some(editors) = &oidc.editor_group {
+            ini_fields.push(("editorGroup".into(), editors.as_str()));
+        }
+        for (i, scope) in oidc.scopes.iter().enumerate() {
+            ini_fields.push((format!("scopes[{i}]"), scope.as_str()));
+        }
+        for (field, value) in ini_fields {
+            if let Err(message) = check_ini_text(value, false) {
+                error(format!("spec.grafana.oidc.{field}"), message);
+            }
+        }
+        let issuer = oidc.issuer_url.as_str();
+        if issuer.contains(['?', '#']) || issuer.chars().any(char::is_control) {
+            error(
+                "spec.grafana.oidc.issuerUrl".into(),
+                format!("{issuer:?}: the issuer URL takes no query, fragment or control characters (Keycloak's endpoint paths are appended to it)"),
+            );
+        }
     }
 
     for (section, settings) in &grafana.config {
@@ -516,21 +684,58 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
                 );
             }
             let value = value.as_str();
-            if value.contains(['\n', '\r']) {
-                error(path.clone(), "a grafana.ini value is one line".into());
+            if let Err(message) = check_ini_text(value, true) {
+                error(path.clone(), message);
             }
             let from_env_or_file = value.starts_with("$__env{") || value.starts_with("$__file{");
             let flag = matches!(value, "" | "true" | "false");
-            if is_secret_ini_key(key) && !flag && !from_env_or_file {
+            if (is_secret_ini_key(key) && !flag && !from_env_or_file)
+                || looks_like_credential(value)
+            {
                 error(
                     path,
-                    "looks like a secret: never write it literally; use \"$__env{VAR}\" with the variable set from a Secret (grafana.values.deployment), or \"$__file{/path}\"".into(),
+                    "looks like a secret (a password, token, key, or a URL with a password): never write it literally; use \"$__env{VAR}\" with the variable set from a Secret (grafana.values.deployment), or \"$__file{/path}\"".into(),
                 );
             }
         }
     }
 
+    // The escape hatch reaches grafana.ini too: `values.config` is merged into the CR's
+    // `spec.config`, so its strings follow the same rules.
+    if let Some(Value::Mapping(sections)) = grafana.values.0.get("config") {
+        for (section, settings) in sections {
+            let (Some(section), Value::Mapping(settings)) = (section.as_str(), settings) else {
+                continue;
+            };
+            for (key, value) in settings {
+                let (Some(key), Some(value)) = (key.as_str(), value.as_str()) else {
+                    continue;
+                };
+                let path = format!("spec.grafana.values.config.{section}.{key}");
+                if let Err(message) = check_ini_text(value, true) {
+                    error(path, message);
+                } else if looks_like_credential(value)
+                    || (is_secret_ini_key(key)
+                        && !matches!(value, "" | "true" | "false")
+                        && !value.starts_with("$__env{")
+                        && !value.starts_with("$__file{"))
+                {
+                    error(
+                        path,
+                        "looks like a secret: never write it literally; use \"$__env{VAR}\" with the variable set from a Secret (grafana.values.deployment), or \"$__file{/path}\"".into(),
+                    );
+                }
+            }
+        }
+    }
+
     let alerting = &grafana.alerting;
+    if alerting.group_interval.seconds() == 0 {
+        error(
+            "spec.grafana.alerting.groupInterval".into(),
+            "must be above zero: Grafana refuses a zero group_interval (e.g. \"5m\")".into(),
+        );
+    }
     if alerting.repeat_interval.seconds() < alerting.group_interval.seconds() {
         error(
             "spec.grafana.alerting.repeatInterval".into(),
@@ -560,6 +765,14 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
             error(
                 format!("{path}.interval"),
                 "must be above zero (e.g. \"1m\")".into(),
+            );
+        } else if group.interval.seconds() % 10 != 0 {
+            error(
+                format!("{path}.interval"),
+                format!(
+                    "{:?}: Grafana evaluates rule groups every multiple of its 10s scheduler interval (e.g. \"30s\" or \"1m\")",
+                    group.interval.as_str()
+                ),
             );
         }
         if group.rules.is_empty() {
@@ -618,6 +831,33 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
                     format!("queries {component}, which is switched off"),
                 );
             }
+            // Grafana runs labels and annotations through Go's text/template.
+            let templated = std::iter::once(("summary".to_string(), rule.summary.as_deref()))
+                .chain(std::iter::once((
+                    "description".to_string(),
+                    rule.description.as_deref(),
+                )))
+                .chain(
+                    rule.labels
+                        .iter()
+                        .map(|(k, v)| (format!("labels.{k}"), Some(v.as_str()))),
+                )
+                .chain(
+                    rule.annotations
+                        .iter()
+                        .map(|(k, v)| (format!("annotations.{k}"), Some(v.as_str()))),
+                );
+            for (field, text) in templated {
+                if let Some(Err(message)) = text.map(check_template) {
+                    error(format!("{path}.{field}"), message);
+                }
+            }
+            if rule.title.chars().any(char::is_control) {
+                error(
+                    format!("{path}.title"),
+                    "a rule title is one line without control characters".into(),
+                );
+            }
             if rule.labels.keys().any(|k| k.as_str() == "severity") {
                 error(
                     format!("{path}.labels.severity"),
@@ -641,6 +881,21 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
             );
         }
         receiver_names.push(name);
+        for (m, matcher) in point.matchers.iter().enumerate() {
+            let at = format!("{path}.matchers[{m}].value");
+            let value = matcher.value.as_str();
+            if value.chars().any(char::is_control) {
+                error(
+                    at.clone(),
+                    format!("{value:?}: a label value to match has no line breaks or control characters"),
+                );
+            }
+            if matches!(matcher.op, super::MatchOp::Regex | super::MatchOp::NotRegex) {
+                if let Err(message) = super::values::RelabelRegex::parse(value) {
+                    error(at, message);
+                }
+            }
+        }
         if point.receivers.is_empty() {
             error(
                 format!("{path}.receivers"),
@@ -663,7 +918,7 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
             for secret_path in secret_settings(&receiver.settings, "") {
                 error(
                     format!("{path}.settings.{secret_path}"),
-                    "looks like a secret (URL, token, key or password): never write it literally; move it to `secrets` ({setting: {name, key}}), which reads it from a Secret".into(),
+                    format!("looks like a secret (URL, token, key, password or authorization header): never write it literally; move it to `secrets` ({{{secret_path}: {{name, key}}}}), which reads it from a Secret"),
                 );
             }
             for target in receiver.secrets.keys() {
@@ -684,6 +939,146 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
                     );
                 }
             }
+        }
+    }
+    check_root_receiver(alerting, &receiver_names, errors);
+}
+
+/// A value written as one grafana.ini `key = value` line (the operator writes them unescaped;
+/// go-ini trims spaces, reads quoted values and cuts at an inline `#` or `;` comment; Grafana
+/// expands `$__env{}`, `$__file{}`, `$__vault{}` and `${}`): one line without control
+/// characters, edge spaces, leading quotes, `#` or `;`, and no expansion unless `expansions`
+/// (grafana.config, where `$__env{VAR}` is how a secret is referenced and `"""..."""` may
+/// quote a value on purpose).
+fn check_ini_text(value: &str, expansions: bool) -> Result<(), String> {
+    if value.contains(['\n', '\r']) {
+        return Err(format!(
+            "{value:?}: a grafana.ini value is one line (a line break would start a new setting or [section])"
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!(
+            "{value:?}: control characters have no place in a grafana.ini value"
+        ));
+    }
+    if value != value.trim() {
+        return Err(format!(
+            "{value:?}: grafana.ini drops leading and trailing spaces; remove them"
+        ));
+    }
+    // go-ini reads `"""..."""` as the text between the quotes, whatever it holds: Grafana's
+    // documented form for values with `#` or `;` (grafana.config only).
+    let triple_quoted = value.len() >= 6
+        && value.starts_with("\"\"\"")
+        && value.ends_with("\"\"\"")
+        && !value[3..value.len() - 3].contains("\"\"\"");
+    if expansions && triple_quoted {
+        return Ok(());
+    }
+    if value.starts_with(['"', '`', '\'']) {
+        return Err(format!(
+            "{value:?}: grafana.ini reads a value starting with a quote as quoted text; write it without quotes"
+        ));
+    }
+    if value.contains(['#', ';']) {
+        let hint = if expansions {
+            " (or wrap the whole value in triple quotes: \"\"\"a;b\"\"\")"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "{value:?}: grafana.ini cuts a value at `#` or `;` (an inline comment); remove them{hint}"
+        ));
+    }
+    if !expansions && (value.contains("$__") || value.contains("${")) {
+        return Err(format!(
+            "{value:?}: Grafana would expand `$__...{{}}` or `${{...}}` in it (reading an environment variable or a file); remove the `$`"
+        ));
+    }
+    Ok(())
+}
+
+/// Text Grafana expands as a Go template (alert labels and annotations): every `{{` closed by a
+/// `}}` before the next one opens, so the rule is not refused when Grafana saves it.
+fn check_template(text: &str) -> Result<(), String> {
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let close = after.find("}}");
+        let next_open = after.find("{{");
+        match (close, next_open) {
+            (Some(c), Some(o)) if o < c => {
+                return Err(format!("{text:?}: a `{{{{` is opened before the previous one is closed (Grafana reads it as a Go template)"))
+            }
+            (Some(c), _) => rest = &after[c + 2..],
+            (None, _) => {
+                return Err(format!("{text:?}: a `{{{{` is never closed by `}}}}` (Grafana reads it as a Go template)"))
+            }
+        }
+    }
+    if rest.contains("}}") {
+        return Err(format!(
+            "{text:?}: a `}}}}` closes no `{{{{` (Grafana reads it as a Go template)"
+        ));
+    }
+    Ok(())
+}
+
+/// A value that is a credential whatever its key: an HTTP authorization value (`Bearer ...`,
+/// `Basic ...`, `Token ...`), or a URL carrying a password (`postgres://user:password@host`).
+fn looks_like_credential(value: &str) -> bool {
+    let lower = value.trim_start().to_ascii_lowercase();
+    let scheme = ["bearer ", "basic ", "token ", "bot ", "apikey ", "digest "]
+        .iter()
+        .any(|prefix| lower.starts_with(prefix) && lower.len() > prefix.len());
+    scheme || url_with_password(value)
+}
+
+/// `scheme://user:password@host...`: the userinfo part holds a password.
+fn url_with_password(value: &str) -> bool {
+    value.match_indices("://").any(|(at, _)| {
+        let rest = &value[at + 3..];
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        authority.rsplit_once('@').is_some_and(|(userinfo, _)| {
+            userinfo
+                .split_once(':')
+                .is_some_and(|(_, password)| !password.is_empty())
+        })
+    })
+}
+
+/// Where alerts no matcher route takes go: an explicit `rootReceiver` must name a contact
+/// point; without one, Slack off and every contact point with matchers is an error (the first
+/// would otherwise get every unmatched alert, info included).
+fn check_root_receiver(
+    alerting: &super::AlertingSpec,
+    receiver_names: &[&str],
+    errors: &mut Vec<SpecError>,
+) {
+    const PATH: &str = "spec.grafana.alerting.rootReceiver";
+    if let Some(root) = &alerting.root_receiver {
+        if !receiver_names.contains(&root.as_str()) {
+            let known = if receiver_names.is_empty() {
+                "there is none: Slack is off and contactPoints is empty".to_string()
+            } else {
+                format!("one of: {}", receiver_names.join(", "))
+            };
+            errors.push(SpecError::new(
+                PATH,
+                format!("{:?} names no contact point ({known})", root.as_str()),
+            ));
+        }
+        return;
+    }
+    if alerting.root_receiver().is_none() {
+        if let Some(first) = alerting.contact_points.first() {
+            errors.push(SpecError::new(
+                PATH,
+                format!(
+                    "required: Slack is off and every contact point has matchers, so nothing says where alerts that match no route go ({:?} would get them all, whatever its matchers); name a contact point here, or add one without matchers",
+                    first.name.as_str()
+                ),
+            ));
         }
     }
 }
@@ -729,11 +1124,26 @@ fn secret_settings(settings: &serde_yaml_ng::Mapping, prefix: &str) -> Vec<Strin
                 || norm.ends_with("password")
                 || norm.ends_with("secret")
                 || norm.ends_with("key")
-                || norm.ends_with("credentials"));
+                || norm.ends_with("credentials")
+                || norm.ends_with("authorization")
+                || norm.ends_with("cookie")
+                || norm.ends_with("signature"));
         let holds_value =
             !matches!(value, Value::Null) && value.as_str().is_none_or(|text| !text.is_empty());
-        if secret && holds_value && !matches!(value, Value::Mapping(_)) {
+        // Whatever the key: an authorization value (`Bearer ...`) or a URL with a password.
+        let credential_text = value.as_str().is_some_and(looks_like_credential);
+        if (secret && holds_value && !matches!(value, Value::Mapping(_))) || credential_text {
             found.push(path.clone());
+        }
+        if let Value::Sequence(items) = value {
+            for (i, item) in items.iter().enumerate() {
+                let here = format!("{path}[{i}]");
+                match item {
+                    Value::Mapping(inner) => found.extend(secret_settings(inner, &here)),
+                    Value::String(text) if looks_like_credential(text) => found.push(here),
+                    _ => {}
+                }
+            }
         }
         if let Value::Mapping(inner) = value {
             found.extend(secret_settings(inner, &path));
@@ -970,6 +1380,54 @@ mod tests {
         assert_eq!(error.path, "metadata.name");
         let error = one_error("apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata: {name: Main_1}\n");
         assert_eq!(error.path, "metadata.name");
+    }
+
+    #[test]
+    fn text_format_checks() {
+        assert!(check_ini_text("Keycloak", false).is_ok());
+        assert!(check_ini_text("\"\"\"a;b#c\"\"\"", true).is_ok());
+        assert!(check_ini_text("\"\"\"a;b#c\"\"\"", false).is_err());
+        assert!(check_ini_text("\"\"\"a\"\"\"b\"\"\"", true).is_err());
+        assert!(check_ini_text("$__env{GF_X}", true).is_ok());
+        for bad in [
+            "a\nb",
+            "a\rb",
+            "a\u{0}b",
+            " a",
+            "a ",
+            "\"a\"",
+            "$__env{X}",
+            "${X}",
+            "`a`",
+            "a#b",
+            "a;b",
+        ] {
+            assert!(check_ini_text(bad, false).is_err(), "{bad:?}");
+        }
+        for good in ["", "x", "{{ $labels.pod }} is down", "a {{ b }} c {{ d }}"] {
+            assert!(check_template(good).is_ok(), "{good:?}");
+        }
+        for bad in ["{{ x", "{{ a {{ b }}", "a }}", "{{ a }} }}"] {
+            assert!(check_template(bad).is_err(), "{bad:?}");
+        }
+        for credential in [
+            "Bearer abc",
+            "basic dXNlcg==",
+            "postgres://grafana:hunter2@db:5432/grafana",
+            "mysql://u:p@tcp(db)/g",
+            "see https://u:p@example.com/x",
+        ] {
+            assert!(looks_like_credential(credential), "{credential:?}");
+        }
+        for plain in [
+            "postgres://grafana@db:5432/grafana",
+            "https://example.com/a@b",
+            "Bearer",
+            "token",
+            "mailto:a@example.com",
+        ] {
+            assert!(!looks_like_credential(plain), "{plain:?}");
+        }
     }
 
     #[test]

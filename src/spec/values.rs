@@ -66,7 +66,7 @@ fn pattern_of(type_name: &str) -> Option<&'static str> {
         "FluxDuration" => "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$",
         "Retention" => "^([0-9]+(ms|s|m|h|d|w|y))+$",
         "Quantity" => {
-            "^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+            "^[+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
         }
         "ChartVersion" => "^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$",
         "HttpUrl" => "^https?://",
@@ -91,17 +91,18 @@ validated_string!(
     check_http_url
 );
 validated_string!(
-    /// A Go duration as Flux accepts it (`10m`, `1h30m`, `30s`).
+    /// A Go duration as Flux accepts it (`10m`, `1h30m`, `30s`): above zero, at most 2562047h.
     FluxDuration,
     check_flux_duration
 );
 validated_string!(
-    /// A Prometheus-style duration as Loki and Mimir accept it (`30d`, `744h`, `2w`).
+    /// A Prometheus-style duration as Loki and Mimir accept it (`30d`, `744h`, `2w`), at most
+    /// Go's bound (about 292 years).
     Retention,
     check_retention
 );
 validated_string!(
-    /// A Kubernetes resource quantity (`500m`, `10Gi`, `1.5`).
+    /// A Kubernetes resource quantity, not negative (`500m`, `10Gi`, `1.5`).
     Quantity,
     check_quantity
 );
@@ -317,18 +318,85 @@ fn is_decimal(number: &str) -> bool {
     }
 }
 
+/// The longest Go `time.Duration`, in nanoseconds (about 2562047h47m): what Flux, Alloy, Loki
+/// and Mimir read durations into.
+pub const MAX_GO_DURATION_NANOS: u128 = i64::MAX as u128;
+
+/// The nanoseconds `number` (a decimal) times `unit_nanos` make, or `None` past the Go bound.
+fn decimal_nanos(number: &str, unit_nanos: u128) -> Option<u128> {
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    let whole: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut total = whole.checked_mul(unit_nanos)?;
+    // Go keeps the fraction's first digits, as many as matter at nanosecond precision.
+    let mut scale = unit_nanos;
+    for digit in frac.bytes().take(30) {
+        scale /= 10;
+        let digit = char::from(digit).to_digit(10)?;
+        total = total.checked_add(u128::from(digit) * scale)?;
+    }
+    (total <= MAX_GO_DURATION_NANOS).then_some(total)
+}
+
+/// The length of a duration made of `parts` in nanoseconds, or `None` past the Go bound.
+fn duration_nanos(parts: &[(&str, &str)]) -> Option<u128> {
+    parts.iter().try_fold(0u128, |total, (number, unit)| {
+        let unit: u128 = match *unit {
+            "ns" => 1,
+            "us" | "µs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "d" => 86_400_000_000_000,
+            "w" => 7 * 86_400_000_000_000,
+            "y" => 365 * 86_400_000_000_000,
+            _ => return None,
+        };
+        total
+            .checked_add(decimal_nanos(number, unit)?)
+            .filter(|t| *t <= MAX_GO_DURATION_NANOS)
+    })
+}
+
 fn check_flux_duration(text: &str) -> Result<(), String> {
-    let ok = duration_parts(text).is_some_and(|parts| {
+    let parts = duration_parts(text).filter(|parts| {
         parts
             .iter()
             .all(|(n, u)| is_decimal(n) && matches!(*u, "ms" | "s" | "m" | "h"))
     });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
+    let Some(parts) = parts else {
+        return Err(format!(
             "{text:?} is not a duration Flux accepts (numbers with units ms, s, m, h, e.g. \"10m\" or \"1h30m\")"
-        ))
+        ));
+    };
+    match duration_nanos(&parts) {
+        None => Err(format!(
+            "{text:?} is longer than the longest duration Go reads (2562047h, about 292 years)"
+        )),
+        Some(0) => Err(format!("{text:?} must be above zero (e.g. \"10m\")")),
+        Some(_) => Ok(()),
+    }
+}
+
+impl FluxDuration {
+    /// The length in seconds (rounded down; validation keeps it within Go's bound).
+    pub fn seconds(&self) -> u64 {
+        duration_parts(&self.0)
+            .and_then(|parts| duration_nanos(&parts))
+            .map_or(u64::MAX, |nanos| (nanos / 1_000_000_000) as u64)
+    }
+}
+
+impl Retention {
+    /// The length in seconds (validation keeps it within Go's bound).
+    pub fn seconds(&self) -> u64 {
+        duration_parts(&self.0)
+            .and_then(|parts| duration_nanos(&parts))
+            .map_or(u64::MAX, |nanos| (nanos / 1_000_000_000) as u64)
     }
 }
 
@@ -339,20 +407,32 @@ fn check_retention(text: &str) -> Result<(), String> {
                 && matches!(*u, "ms" | "s" | "m" | "h" | "d" | "w" | "y")
         }) && parts.iter().any(|(n, _)| n.bytes().any(|b| b != b'0'))
     });
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
+    if !ok {
+        return Err(format!(
             "{text:?} is not a retention period (whole numbers with units s, m, h, d, w, y, e.g. \"30d\" or \"744h\"; must be above zero)"
-        ))
+        ));
     }
+    if duration_parts(text)
+        .and_then(|parts| duration_nanos(&parts))
+        .is_none()
+    {
+        return Err(format!(
+            "{text:?} is longer than the longest duration Loki and Mimir read (Go's, about 292 years)"
+        ));
+    }
+    Ok(())
 }
 
 fn check_quantity(text: &str) -> Result<(), String> {
     let bad = || {
         format!("{text:?} is not a Kubernetes quantity (e.g. \"500m\", \"2\", \"512Mi\", \"10Gi\")")
     };
-    let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if text.starts_with('-') {
+        return Err(format!(
+            "{text:?} is negative: sizes, requests and limits must be zero or more (e.g. \"500m\", \"10Gi\")"
+        ));
+    }
+    let body = text.strip_prefix('+').unwrap_or(text);
     let number_len = body
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(body.len());
@@ -381,11 +461,55 @@ fn check_quantity(text: &str) -> Result<(), String> {
     ) || suffix
         .strip_prefix(['e', 'E'])
         .map(|exp| exp.strip_prefix(['+', '-']).unwrap_or(exp))
-        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()));
+        .is_some_and(|digits| {
+            // Kubernetes reads the exponent as a 32-bit integer.
+            !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && digits.parse::<i32>().is_ok()
+        });
     if number_ok && suffix_ok {
         Ok(())
     } else {
         Err(bad())
+    }
+}
+
+impl Quantity {
+    /// The amount as a float (close enough to compare a request with a limit, or to tell zero).
+    pub fn approx(&self) -> f64 {
+        let body = self.0.strip_prefix('+').unwrap_or(&self.0);
+        let split = body
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(body.len());
+        let (number, suffix) = body.split_at(split);
+        let number: f64 = if number == "." || number.is_empty() {
+            0.0
+        } else {
+            number.parse().unwrap_or(0.0)
+        };
+        let factor = match suffix {
+            "" => 1.0,
+            "n" => 1e-9,
+            "u" => 1e-6,
+            "m" => 1e-3,
+            "k" => 1e3,
+            "M" => 1e6,
+            "G" => 1e9,
+            "T" => 1e12,
+            "P" => 1e15,
+            "E" => 1e18,
+            "Ki" => 1024.0,
+            "Mi" => 1024f64.powi(2),
+            "Gi" => 1024f64.powi(3),
+            "Ti" => 1024f64.powi(4),
+            "Pi" => 1024f64.powi(5),
+            "Ei" => 1024f64.powi(6),
+            exponent => exponent
+                .get(1..)
+                .and_then(|e| e.parse::<i32>().ok())
+                .map_or(1.0, |e| 10f64.powi(e)),
+        };
+        number * factor
     }
 }
 
@@ -731,6 +855,29 @@ mod tests {
         for bad in ["", "30", "0d", "1.5d", "30days", "thirty"] {
             assert!(Retention::parse(bad).is_err(), "{bad}");
         }
+        // Issue 16: Go's time.Duration bound (2562047h47m16.854775807s).
+        for bad in ["99999999999999999999d", "106752d", "293y", "9223372037s"] {
+            assert!(
+                Retention::parse(bad).is_err_and(|e| e.contains("longest")),
+                "{bad}"
+            );
+        }
+        assert!(Retention::parse("106751d").is_ok());
+        for bad in [
+            "9999999999h",
+            "2562048h",
+            "0s",
+            "0m0s",
+            "99999999999999999999999999999999999999999h",
+        ] {
+            assert!(FluxDuration::parse(bad).is_err(), "{bad}");
+        }
+        assert!(FluxDuration::parse("2562047h").is_ok());
+        assert!(FluxDuration::parse("2562047.78h").is_ok());
+        assert!(FluxDuration::parse("2562047.79h").is_err());
+        assert_eq!(FluxDuration::fixed("1m30s").seconds(), 90);
+        assert_eq!(FluxDuration::fixed("1.5h").seconds(), 5400);
+        assert_eq!(Retention::fixed("2w").seconds(), 14 * 86_400);
     }
 
     #[test]
@@ -741,6 +888,15 @@ mod tests {
         for bad in ["", "10GB", "Gi", "1.2.3", "ten", "10 Gi"] {
             assert!(Quantity::parse(bad).is_err(), "{bad}");
         }
+        // Issue 16: what Kubernetes refuses for sizes, requests and limits.
+        for bad in ["-5Gi", "-1", "-0.5", "1e99999999999"] {
+            assert!(Quantity::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Quantity::parse("-1").is_err_and(|e| e.contains("negative")));
+        assert_eq!(Quantity::fixed("500m").approx(), 0.5);
+        assert_eq!(Quantity::fixed("1Gi").approx(), 1073741824.0);
+        assert_eq!(Quantity::fixed("1e3").approx(), 1000.0);
+        assert_eq!(Quantity::fixed("0Gi").approx(), 0.0);
     }
 
     #[test]

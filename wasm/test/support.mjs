@@ -7,7 +7,8 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repo = fileURLToPath(new URL("../../", import.meta.url));
-export const target = join(repo, "target");
+// Cargo's target directory: the tests pass theirs; by hand, CARGO_TARGET_DIR or ./target.
+export const target = process.env.MONITORING_STACK_TARGET_DIR ?? process.env.CARGO_TARGET_DIR ?? join(repo, "target");
 export const pkg = join(repo, "wasm", "pkg");
 
 /** The native binary the WebAssembly builds must agree with. */

@@ -18,6 +18,14 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Cargo's target directory for this test binary (`CARGO_TARGET_DIR` or `./target`): where
+/// `wasm/build.sh` builds and writes the modules (it is told, so both agree).
+pub fn target_dir() -> PathBuf {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent()
+        .map_or_else(|| repo().join("target"), PathBuf::from)
+}
+
 pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
@@ -201,6 +209,7 @@ pub fn build(what: &str) {
             Command::new(repo().join("wasm/build.sh"))
                 .arg(what)
                 .env("CARGO", env!("CARGO"))
+                .env("CARGO_TARGET_DIR", target_dir())
                 .current_dir(repo()),
             None,
             Duration::from_secs(1800),
@@ -223,7 +232,7 @@ pub fn build(what: &str) {
 
 /// The kpt WASM module `wasm/build.sh kpt` writes.
 pub fn kpt_module() -> PathBuf {
-    repo().join("target/wasm/monitoring-stack.wasm")
+    target_dir().join("wasm/monitoring-stack.wasm")
 }
 
 /// Runs node's test runner on files under wasm/test/, with the native binary to compare with.
@@ -237,6 +246,7 @@ pub fn node_tests(files: &[&str]) {
                 env!("CARGO_BIN_EXE_monitoring-stack"),
             )
             .env("MONITORING_STACK_KPT_WASM", kpt_module())
+            .env("MONITORING_STACK_TARGET_DIR", target_dir())
             .env("NO_COLOR", "1")
             .current_dir(repo().join("wasm")),
         None,

@@ -164,8 +164,10 @@ fn contact_point(ctx: &Context, name: &str, receivers: Vec<Receiver>) -> Value {
     )
 }
 
-/// The policy tree: everything to Slack (or, with Slack off, to the first user contact point),
-/// grouped and repeated as the spec says; one child route per user contact point with matchers.
+/// The policy tree: everything no child route takes to the root receiver (`rootReceiver`, else
+/// Slack, else the first user contact point without matchers: one with matchers never gets
+/// alerts its matchers exclude), grouped and repeated as the spec says; one child route per
+/// user contact point with matchers.
 /// No policy at all when there is no contact point (Grafana keeps its default).
 fn policy(ctx: &Context) -> Option<Value> {
     #[derive(Serialize)]
@@ -192,11 +194,7 @@ fn policy(ctx: &Context) -> Option<Value> {
         continue_matching: bool,
     }
     let alerting = &ctx.spec().grafana.alerting;
-    let root = if alerting.slack.enabled {
-        SlackSpec::CONTACT_POINT
-    } else {
-        alerting.contact_points.first()?.name.as_str()
-    };
+    let root = alerting.root_receiver()?;
     let routes = alerting
         .contact_points
         .iter()

@@ -129,7 +129,7 @@ fn generic_oauth(oidc: &OidcSpec, root_url: &str) -> Vec<(&'static str, String)>
     let logout = format!(
         "{}?client_id={}&post_logout_redirect_uri={}",
         endpoint("logout"),
-        oidc.client_id,
+        url_encode(&oidc.client_id),
         url_encode(&format!("{root_url}login"))
     );
     vec![
