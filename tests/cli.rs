@@ -791,3 +791,35 @@ fn unrelated_files_in_the_output_dir_are_cheap() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `prerequisites FILE` prints the table the README shows for the seed; a bad stack is an
+/// error naming the field.
+#[test]
+fn prerequisites_prints_the_table_and_refuses_a_bad_stack() {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("krm/examples/seed.yaml");
+    let output = run(&["prerequisites", &seed.display().to_string()], b"");
+    assert!(output.status.success(), "{output:?}");
+    let table = stdout(&output);
+    assert!(
+        table.starts_with("| kind | name | spec field | needed for |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| StorageClass | `ssd-replicated-retain` | `cluster.storageClass` |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| Secret | `grafana/grafana-slack-webhook` key `url` |"),
+        "{table}"
+    );
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README");
+    assert!(
+        readme.contains(&table),
+        "README's prerequisites section is not the seed's table"
+    );
+    let bad = b"apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata: {name: main}\nspec: {cluster: {storageClss: x}, grafana: {hostname: g.example.com}}\n";
+    let output = run(&["prerequisites", "-"], bad);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("spec.cluster.storageClss"));
+}

@@ -12,14 +12,14 @@
 mod support;
 
 #[path = "../fuzz/src/stack_gen.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, clippy::type_complexity)]
 mod stack_gen;
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use support::deploy::{self, id_of, kind_of, name_of, namespace_of, Deployed, Origin};
+use support::deploy::{self, id_of, kind_of, name_of, namespace_of, Deployed};
 use support::helm::Helm;
 
 /// How many generated specs (that the function accepts) join the corpus.
@@ -844,5 +844,29 @@ fn the_order_check_fails_without_a_depends_on() {
     assert!(
         problems.iter().any(|p| p.starts_with("Alloy alloy/alloy-logs applied by Kustomization alloy: collectors.grafana.com/v1alpha1/Alloy is not served yet; HelmRelease alloy-operator/alloy-operator installs its CRD")),
         "{problems:#?}"
+    );
+}
+
+/// The README's prerequisites section is the table `monitoring-stack prerequisites` prints for
+/// the seed (needs neither Helm nor the reference material).
+#[test]
+fn the_readme_prerequisites_are_the_seed_table() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let marker = "<!-- prerequisites: krm/examples/seed.yaml";
+    let start = readme.find(marker).expect("README prerequisites marker");
+    let after = &readme[start..];
+    let table_start = after.find('\n').map_or(0, |i| i + 1);
+    let table: String = after[table_start..]
+        .lines()
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let seed = std::fs::read(root().join("krm/examples/seed.yaml")).expect("seed");
+    let expected = monitoring_stack::stack::prerequisites::markdown(
+        &monitoring_stack::prerequisites(&seed).expect("seed prerequisites"),
+    );
+    assert_eq!(
+        table, expected,
+        "README.md's prerequisites section differs from `monitoring-stack prerequisites krm/examples/seed.yaml`"
     );
 }

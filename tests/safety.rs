@@ -10,21 +10,13 @@
 //!   documented exception is `create` on Secrets, which RBAC cannot scope by name;
 //! - no Secret value, token, password or webhook URL appears literally anywhere;
 //! - every namespace the output uses is created by it or is a declared prerequisite
-//!   ([`PREREQUISITE_NAMESPACES`]).
+//!   (the library's prerequisites table, `monitoring-stack prerequisites`).
 
 mod support;
 
 use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-
-/// Namespaces the output refers to but does not create: they must exist before it is applied.
-/// (The Gateway's namespace, when Grafana is exposed through an HTTPRoute, comes from
-/// `spec.grafana.exposure.gateway.namespace`; see [`prerequisites`].)
-const PREREQUISITE_NAMESPACES: &[(&str, &str)] = &[(
-    "flux-system",
-    "Flux itself: the GitRepository (flux.sourceRef) holding the rendered tree",
-)];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -550,27 +542,19 @@ fn no_secret_value_appears_literally() {
 // ---------------------------------------------------------------------------------------------
 // Namespaces
 
-/// The prerequisites of one stack: the fixed list and the Gateway's namespace.
+/// The namespaces a stack declares as prerequisites (`monitoring-stack prerequisites`): the Flux
+/// source's, the Gateway's, and those of other prerequisite objects.
 fn prerequisites(stack: &Value) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = PREREQUISITE_NAMESPACES
-        .iter()
-        .map(|(n, why)| (n.to_string(), why.to_string()))
-        .collect();
-    if let Some(ns) = text(stack, &["spec", "flux", "sourceRef", "namespace"]) {
-        out.insert(
-            ns.to_string(),
-            "the Flux source (spec.flux.sourceRef.namespace)".into(),
-        );
-    }
-    if let Some(ns) = text(
-        stack,
-        &["spec", "grafana", "exposure", "gateway", "namespace"],
-    ) {
-        out.insert(
-            ns.to_string(),
-            "the Gateway the HTTPRoute attaches to (spec.grafana.exposure.gateway.namespace)"
-                .into(),
-        );
+    let text = serde_yaml_ng::to_string(stack).expect("stack YAML");
+    let table = monitoring_stack::prerequisites(text.as_bytes()).expect("valid stack");
+    let mut out = BTreeMap::new();
+    for row in table {
+        if row.kind == "Namespace" {
+            out.insert(row.name.clone(), format!("{} ({})", row.why, row.field));
+        }
+        if let Some(namespace) = row.namespace {
+            out.insert(namespace, format!("{} {}: {}", row.kind, row.name, row.why));
+        }
     }
     out
 }
