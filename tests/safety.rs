@@ -24,20 +24,7 @@ fn root() -> PathBuf {
 
 /// Every example stack and its rendered objects.
 fn outputs() -> Vec<(String, Value, Vec<Value>)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("krm/examples"))
-        .expect("krm/examples")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    for dir in std::fs::read_dir(root().join("krm/kustomize")).expect("krm/kustomize") {
-        let stack = dir.expect("entry").path().join("stack.yaml");
-        if stack.exists() {
-            files.push(stack);
-        }
-    }
-    files.sort();
-    assert!(files.len() >= 10, "examples not found: {files:?}");
-    files
+    support::example_files()
         .into_iter()
         .map(|path| {
             let bytes = std::fs::read(&path).expect("example");

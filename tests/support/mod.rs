@@ -44,6 +44,25 @@ pub use helm_values::{
 #[allow(unused_imports)]
 pub use yaml::{load_yaml_doc, load_yaml_stream, try_load_yaml_stream, yaml_to_json};
 
+/// Every example stack file: `krm/examples/*.yaml` and `krm/kustomize/*/stack.yaml`, sorted.
+pub fn example_files() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("krm/examples"))
+        .expect("krm/examples")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    for dir in std::fs::read_dir(root.join("krm/kustomize")).expect("krm/kustomize") {
+        let stack = dir.expect("entry").path().join("stack.yaml");
+        if stack.exists() {
+            files.push(stack);
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 10, "examples not found: {files:?}");
+    files
+}
+
 /// Where the reference material lives: `<crate>/../shared/reference`.
 pub fn default_reference_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference")
