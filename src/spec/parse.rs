@@ -12,7 +12,7 @@ pub struct SpecError {
 }
 
 impl SpecError {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         SpecError {
             path: path.into(),
             message: message.into(),
@@ -536,6 +536,7 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
     if !grafana.enabled {
         return;
     }
+    grafana.dashboards.check(errors);
     let mut error = |path: String, message: String| errors.push(SpecError::new(path, message));
     if grafana.hostname.is_none() {
         error(

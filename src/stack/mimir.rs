@@ -21,7 +21,117 @@ pub fn build(ctx: &Context) -> Option<Component> {
         storage: &spec.storage,
         extra: &spec.values,
     };
-    Some(component.build(ctx, |bucket| values(ctx, bucket)))
+    let mut component = component.build(ctx, |bucket| values(ctx, bucket));
+    for rule in prometheus_rules(ctx) {
+        component.push(RULES_FILE, rule);
+    }
+    Some(component)
+}
+
+/// The file of the mixins' `PrometheusRule`s in the folder.
+const RULES_FILE: &str = "prometheusrules.yaml";
+/// Where the Slack webhook Secret is mounted in Mimir's Alertmanager pods.
+const SLACK_SECRET_DIR: &str = "/etc/monitoring-stack/slack";
+
+/// The vendored mixins' rule groups of every deployed area, as `PrometheusRule`s (alerting
+/// rules only when `mimir.rules.alerting`). `alloy-metrics` loads them, with every other
+/// PrometheusRule in the cluster, into the ruler.
+pub fn prometheus_rules(ctx: &Context) -> Vec<serde_yaml_ng::Value> {
+    let spec = &ctx.spec().mimir;
+    if !spec.rules.enabled {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for file in crate::stack::mixins::RULES {
+        if !file.area.deployed(ctx) {
+            continue;
+        }
+        // Vendored and checked by the tests: a file that does not parse ships nothing.
+        let Ok(doc) = serde_json::from_str::<Value>(file.json) else {
+            continue;
+        };
+        let groups: Vec<Value> = doc["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|group| {
+                let rules: Vec<Value> = group["rules"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| spec.rules.alerting || r.get("alert").is_none())
+                    .cloned()
+                    .collect();
+                let mut group = group.clone();
+                group["rules"] = Value::Array(rules);
+                group["rules"]
+                    .as_array()
+                    .is_some_and(|r| !r.is_empty())
+                    .then_some(group)
+            })
+            .collect();
+        if groups.is_empty() {
+            continue;
+        }
+        let name = format!("mixin-{}-{}", file.area.name(), file.name);
+        out.push(crate::stack::object::object(
+            "monitoring.coreos.com/v1",
+            "PrometheusRule",
+            ctx.meta(&name, Some(spec.namespace.as_str())),
+            crate::stack::object::from_json(json!({ "spec": { "groups": groups } })),
+        ));
+    }
+    out
+}
+
+/// Mimir's Alertmanager configuration for tenants that uploaded none (every tenant here): the
+/// mixins' alerts, evaluated by the ruler, go to the same Slack channel as Grafana's, the URL
+/// read from the webhook Secret mounted into the pods (the Secret must exist in Mimir's
+/// namespace too: prerequisites say so). Without Slack: the chart's receiver-less default.
+fn alertmanager_values(ctx: &Context) -> Value {
+    let slack = &ctx.spec().grafana.alerting.slack;
+    let spec = &ctx.spec().mimir;
+    let mut values = json!({
+        "enabled": true,
+        "persistentVolume": {
+            "enabled": spec.persistence.enabled,
+            "storageClass": ctx.spec().cluster.storage_class.as_str(),
+        },
+    });
+    if spec.rules.enabled && spec.rules.alerting && slack.enabled && ctx.spec().grafana.enabled {
+        let config = json!({
+            "route": {
+                "receiver": "slack",
+                "group_by": ["alertname", "cluster", "namespace"],
+                "group_wait": "30s",
+                "group_interval": "5m",
+                "repeat_interval": "4h",
+            },
+            "receivers": [{
+                "name": "slack",
+                "slack_configs": [{
+                    "api_url_file": format!("{SLACK_SECRET_DIR}/{}", slack.webhook_secret.key.as_str()),
+                    "channel": slack.channel.as_str(),
+                    "send_resolved": true,
+                    "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.cluster }})",
+                    "text": "{{ range .Alerts }}{{ .Annotations.summary }}{{ if .Annotations.description }}\n{{ .Annotations.description }}{{ end }}\n{{ end }}",
+                }],
+            }],
+        });
+        values["fallbackConfig"] = Value::String(
+            serde_json::to_string_pretty(&config).unwrap_or_default(),
+        );
+        values["extraVolumes"] = json!([{
+            "name": "slack-webhook",
+            "secret": { "secretName": slack.webhook_secret.name.as_str() },
+        }]);
+        values["extraVolumeMounts"] = json!([{
+            "name": "slack-webhook",
+            "mountPath": SLACK_SECRET_DIR,
+            "readOnly": true,
+        }]);
+    }
+    values
 }
 
 fn values(ctx: &Context, bucket: &Bucket) -> Value {
@@ -77,11 +187,11 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
             "persistentVolume": volume.clone(),
         },
         "compactor": { "replicas": 1, "persistentVolume": volume },
-        // Alertmanager state is tiny: the chart's 1Gi, on the StorageClass.
-        "alertmanager": { "persistentVolume": {
-            "enabled": spec.persistence.enabled,
-            "storageClass": ctx.spec().cluster.storage_class.as_str(),
-        }},
+        // Alertmanager state is tiny: the chart's 1Gi, on the StorageClass. It routes what the
+        // ruler fires (alertmanager_values).
+        "alertmanager": alertmanager_values(ctx),
+        // The ruler evaluates the PrometheusRules alloy-metrics loads (ruler_storage above).
+        "ruler": { "enabled": true },
         "distributor": { "replicas": replicas },
         "querier": { "replicas": replicas },
         "query_frontend": { "replicas": helpers },
