@@ -17,7 +17,10 @@ What "adapted" means, all mechanical (no hand edits):
   endpoints as two jobs, src/stack/alloy/metrics.rs);
 - rules selecting a `job` the stack does not collect (the API server, scheduler, controller
   manager, kube-proxy: managed control planes hide them) are dropped, and with them every rule
-  reading a series only a dropped rule records, until nothing changes.
+  reading a series only a dropped rule records, until nothing changes;
+- likewise rules about parts the stack does not run (NOT_DEPLOYED: the API server's SLI series,
+  Mimir's memcached caches, remote ruler evaluation, KEDA autoscaling, the rollout-operator,
+  which runs only with zone awareness).
 """
 
 import gzip
@@ -31,6 +34,9 @@ import yaml
 # The jobs src/stack/ produces besides those named after a namespace/component (Loki, Mimir:
 # their charts' ServiceMonitors relabel `job` to `<namespace>/<component>`).
 COLLECTED_JOBS = {"kubelet", "cadvisor", "node-exporter", "kube-state-metrics"}
+
+# Substrings of expressions about parts the stack does not deploy or scrape.
+NOT_DEPLOYED = ["apiserver_", "memcached", "ruler-query-frontend", "keda_", "rollout_operator_"]
 
 # area, name, raw path (relative to raw/ or local/)
 DASHBOARDS = [
@@ -181,7 +187,8 @@ def adapt_rules(groups):
                 foreign = rule_jobs(expr) - COLLECTED_JOBS
                 foreign = {j for j in foreign if "/" not in j}
                 reads_dropped = bool(set(METRIC.findall(expr)) & dropped_records)
-                if foreign or reads_dropped:
+                absent = any(part in expr for part in NOT_DEPLOYED)
+                if foreign or reads_dropped or absent:
                     if "record" in rule:
                         dropped_records.add(rule["record"])
                     changed = True
