@@ -21,7 +21,10 @@ pub const fn pin(key: &str) -> &'static str {
         while k < key.len() && j + k < text.len() && text[j + k] == key[k] {
             k += 1;
         }
-        if k == key.len() && j + k + 1 < text.len() && text[j + k] == b':' && text[j + k + 1] == b' '
+        if k == key.len()
+            && j + k + 1 < text.len()
+            && text[j + k] == b':'
+            && text[j + k + 1] == b' '
         {
             let start = j + k + 2;
             let mut end = start;

@@ -92,9 +92,15 @@ fn vendored_files_match_the_transform() {
     }
     let a = std::fs::read(out.join("vendored.rs")).expect("produced");
     let b = std::fs::read(vendor.join("vendored.rs")).expect("committed");
-    assert!(a == b, "vendor/mixins/vendored.rs differs: run vendor/mixins/vendor.sh transform");
+    assert!(
+        a == b,
+        "vendor/mixins/vendored.rs differs: run vendor/mixins/vendor.sh transform"
+    );
     let _ = std::fs::remove_dir_all(&out);
-    eprintln!("vendor/mixins: {} files equal the transform's output", compared + 1);
+    eprintln!(
+        "vendor/mixins: {} files equal the transform's output",
+        compared + 1
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,20 +132,43 @@ fn job_known(job: &str) -> bool {
 const PREFIXES: &[(&str, &[&str])] = &[
     ("scrape (synthetic)", &["up", "scrape_"]),
     ("ruler (synthetic)", &["ALERTS", "ALERTS_FOR_STATE"]),
-    ("kubelet", &["kubelet_", "storage_operation_", "volume_manager_", "rest_client_", "kubernetes_build_info"]),
+    (
+        "kubelet",
+        &[
+            "kubelet_",
+            "storage_operation_",
+            "volume_manager_",
+            "rest_client_",
+            "kubernetes_build_info",
+        ],
+    ),
     ("cadvisor", &["container_", "machine_"]),
     ("node-exporter", &["node_"]),
     ("kube-state-metrics", &["kube_"]),
-    ("mimir", &["cortex_", "thanos_", "mimir_", "memberlist_", "alertmanager_"]),
+    (
+        "mimir",
+        &[
+            "cortex_",
+            "thanos_",
+            "mimir_",
+            "memberlist_",
+            "alertmanager_",
+        ],
+    ),
     ("loki", &["loki_", "querier_", "promtail_"]),
-    ("alloy", &["alloy_", "prometheus_", "loki_", "cluster_", "otelcol_"]),
+    (
+        "alloy",
+        &["alloy_", "prometheus_", "loki_", "cluster_", "otelcol_"],
+    ),
     ("every Go process", &["go_", "process_"]),
 ];
 
 fn exported(metric: &str) -> bool {
-    PREFIXES
-        .iter()
-        .any(|(_, prefixes)| prefixes.iter().any(|p| metric == *p || (p.ends_with('_') && metric.starts_with(p))))
+    PREFIXES.iter().any(|(_, prefixes)| {
+        prefixes
+            .iter()
+            .any(|p| metric == *p || (p.ends_with('_') && metric.starts_with(p)))
+    })
 }
 
 /// Grafana's macros and variables, replaced so the text is PromQL.
@@ -215,9 +244,16 @@ fn in_label_list(text: &str) -> bool {
         return false;
     }
     let before = text[..open].trim_end();
-    ["by", "without", "on", "ignoring", "group_left", "group_right"]
-        .iter()
-        .any(|k| before.ends_with(k))
+    [
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+    ]
+    .iter()
+    .any(|k| before.ends_with(k))
 }
 
 fn selectors<'a>(expr: &'a Expr, out: &mut Vec<&'a VectorSelector>) {
@@ -255,7 +291,8 @@ impl Report {
         let ast = match parser::parse(&text) {
             Ok(ast) => ast,
             Err(e) => {
-                self.failures.push(format!("{source}: does not parse ({e}): {text}"));
+                self.failures
+                    .push(format!("{source}: does not parse ({e}): {text}"));
                 return;
             }
         };
@@ -277,12 +314,34 @@ impl Report {
             for m in vs.matchers.matchers.iter().filter(|m| m.name == "job") {
                 let literal = !m.value.contains('$') && !m.value.contains("grafana_variable");
                 match &m.op {
-                    MatchOp::Equal if literal && !job_known(&m.value) => self
-                        .failures
-                        .push(format!("{source}: selects job {:?}, which no collector produces", m.value)),
-                    MatchOp::Re(re) if literal && !JOBS.iter().chain(["loki/distributor", "mimir/distributor", "mimir/ingester", "loki/ingester", "loki/querier", "mimir/querier"].iter()).any(|j| re.is_match(j)) => self
-                        .failures
-                        .push(format!("{source}: job =~ {:?} matches no job the collectors produce", m.value)),
+                    MatchOp::Equal if literal && !job_known(&m.value) => {
+                        self.failures.push(format!(
+                            "{source}: selects job {:?}, which no collector produces",
+                            m.value
+                        ))
+                    }
+                    MatchOp::Re(re)
+                        if literal
+                            && !JOBS
+                                .iter()
+                                .chain(
+                                    [
+                                        "loki/distributor",
+                                        "mimir/distributor",
+                                        "mimir/ingester",
+                                        "loki/ingester",
+                                        "loki/querier",
+                                        "mimir/querier",
+                                    ]
+                                    .iter(),
+                                )
+                                .any(|j| re.is_match(j)) =>
+                    {
+                        self.failures.push(format!(
+                            "{source}: job =~ {:?} matches no job the collectors produce",
+                            m.value
+                        ))
+                    }
                     _ => {}
                 }
             }
@@ -296,24 +355,24 @@ impl Report {
         let mut rest = text.as_str();
         let mut any = false;
         while let Some(start) = rest.find('{') {
-            let Some(len) = rest[start..].find('}') else { break };
+            let Some(len) = rest[start..].find('}') else {
+                break;
+            };
             let selector = &rest[start + 1..start + len];
             any = true;
             for part in selector.split(',') {
-                let label = part
-                    .split(['=', '!'])
-                    .next()
-                    .unwrap_or_default()
-                    .trim();
+                let label = part.split(['=', '!']).next().unwrap_or_default().trim();
                 if !label.is_empty() && !STREAM_LABELS.contains(&label) {
-                    self.failures
-                        .push(format!("{source}: stream label {label:?} is not one alloy-logs attaches"));
+                    self.failures.push(format!(
+                        "{source}: stream label {label:?} is not one alloy-logs attaches"
+                    ));
                 }
             }
             rest = &rest[start + len..];
         }
         if !any {
-            self.failures.push(format!("{source}: no stream selector in {expr:?}"));
+            self.failures
+                .push(format!("{source}: no stream selector in {expr:?}"));
         }
     }
 }
@@ -360,12 +419,8 @@ fn shipped_queries_match_the_collection() {
         .into_iter()
         .map(|o| support::yaml_to_json(o).expect("JSON-compatible"))
         .collect();
-    let of_kind = |kind: &str| -> Vec<&Value> {
-        objects
-            .iter()
-            .filter(|o| o["kind"] == kind)
-            .collect()
-    };
+    let of_kind =
+        |kind: &str| -> Vec<&Value> { objects.iter().filter(|o| o["kind"] == kind).collect() };
     let rules = of_kind("PrometheusRule");
     let dashboards = of_kind("GrafanaDashboard");
     assert!(!rules.is_empty() && !dashboards.is_empty());
@@ -388,7 +443,10 @@ fn shipped_queries_match_the_collection() {
         let name = object["metadata"]["name"].as_str().unwrap_or_default();
         for group in object["spec"]["groups"].as_array().expect("groups") {
             for rule in group["rules"].as_array().expect("rules") {
-                let id = rule["record"].as_str().or(rule["alert"].as_str()).unwrap_or_default();
+                let id = rule["record"]
+                    .as_str()
+                    .or(rule["alert"].as_str())
+                    .unwrap_or_default();
                 let expr = match &rule["expr"] {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
@@ -398,11 +456,22 @@ fn shipped_queries_match_the_collection() {
         }
     }
 
-    let ours: BTreeSet<&str> = ["mimir", "loki", "-- Mixed --", "-- Grafana --", "-- Dashboard --", "grafana"].into();
+    let ours: BTreeSet<&str> = [
+        "mimir",
+        "loki",
+        "-- Mixed --",
+        "-- Grafana --",
+        "-- Dashboard --",
+        "grafana",
+    ]
+    .into();
     let mut panel_count = 0;
     let mut per_area: BTreeMap<String, usize> = BTreeMap::new();
     for object in &dashboards {
-        let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let Some(gzip) = object["spec"]["gzipJson"].as_str() else {
             continue; // users' own dashboards: not ours to check
         };
@@ -411,17 +480,27 @@ fn shipped_queries_match_the_collection() {
             .expect("gzipJson is base64");
         let model: Value = serde_json::from_slice(&gunzip(&bytes)).expect("dashboard JSON parses");
         *per_area
-            .entry(object["spec"]["folderRef"]["name"].as_str().unwrap_or_default().to_string())
+            .entry(
+                object["spec"]["folderRef"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
             .or_default() += 1;
         let mut uids = BTreeSet::new();
         uids_in(&model, &mut uids);
         for uid in &uids {
             if !ours.contains(uid.as_str()) {
-                report.failures.push(format!("dashboard {name}: names datasource uid {uid:?}"));
+                report
+                    .failures
+                    .push(format!("dashboard {name}: names datasource uid {uid:?}"));
             }
         }
         let mut panels = Vec::new();
-        walk_panels(model["panels"].as_array().map_or(&[][..], Vec::as_slice), &mut panels);
+        walk_panels(
+            model["panels"].as_array().map_or(&[][..], Vec::as_slice),
+            &mut panels,
+        );
         for panel in panels {
             if panel["type"] != "row" {
                 panel_count += 1;
@@ -432,7 +511,10 @@ fn shipped_queries_match_the_collection() {
                     continue;
                 };
                 let uid = datasource_uid(target.get("datasource")).or(panel_uid.clone());
-                let source = format!("dashboard {name} panel {:?}", panel["title"].as_str().unwrap_or_default());
+                let source = format!(
+                    "dashboard {name} panel {:?}",
+                    panel["title"].as_str().unwrap_or_default()
+                );
                 if uid.as_deref() == Some("loki") {
                     report.logql(&source, expr);
                 } else {
@@ -440,7 +522,10 @@ fn shipped_queries_match_the_collection() {
                 }
             }
         }
-        for variable in model["templating"]["list"].as_array().map_or(&[][..], Vec::as_slice) {
+        for variable in model["templating"]["list"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+        {
             let query = variable["query"]
                 .as_str()
                 .or(variable["query"]["query"].as_str())
@@ -452,11 +537,21 @@ fn shipped_queries_match_the_collection() {
             if let (Some(inner), "query") = (inner, variable["type"].as_str().unwrap_or_default()) {
                 // label_values(selector, label): the selector part.
                 let selector = match inner.rsplit_once(',') {
-                    Some((s, label)) if !label.contains('}') && query.starts_with("label_values") => s,
+                    Some((s, label))
+                        if !label.contains('}') && query.starts_with("label_values") =>
+                    {
+                        s
+                    }
                     _ => inner,
                 };
-                if !selector.trim().is_empty() && !selector.contains('(') || query.starts_with("query_result") {
-                    report.promql(&format!("dashboard {name} variable {}", variable["name"]), selector, &recorded);
+                if !selector.trim().is_empty() && !selector.contains('(')
+                    || query.starts_with("query_result")
+                {
+                    report.promql(
+                        &format!("dashboard {name} variable {}", variable["name"]),
+                        selector,
+                        &recorded,
+                    );
                 }
             }
         }

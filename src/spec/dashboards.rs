@@ -135,7 +135,10 @@ impl DashboardsSpec {
                 ));
             }
             if let Some(folder) = &dashboard.folder {
-                if folder.trim().is_empty() || folder.len() > 100 || folder.chars().any(char::is_control) {
+                if folder.trim().is_empty()
+                    || folder.len() > 100
+                    || folder.chars().any(char::is_control)
+                {
                     errors.push(SpecError::new(
                         format!("{path}.folder"),
                         "a folder title: 1-100 characters, no control characters",

@@ -118,9 +118,8 @@ fn alertmanager_values(ctx: &Context) -> Value {
                 }],
             }],
         });
-        values["fallbackConfig"] = Value::String(
-            serde_json::to_string_pretty(&config).unwrap_or_default(),
-        );
+        values["fallbackConfig"] =
+            Value::String(serde_json::to_string_pretty(&config).unwrap_or_default());
         values["extraVolumes"] = json!([{
             "name": "slack-webhook",
             "secret": { "secretName": slack.webhook_secret.name.as_str() },

@@ -53,7 +53,8 @@ impl Area {
     /// dashboards and rules read Mimir).
     pub fn deployed(self, ctx: &Context) -> bool {
         let spec = ctx.spec();
-        let metrics = spec.mimir.enabled && spec.alloy.enabled && spec.alloy.metrics.runs(spec.mimir.enabled);
+        let metrics =
+            spec.mimir.enabled && spec.alloy.enabled && spec.alloy.metrics.runs(spec.mimir.enabled);
         metrics
             && match self {
                 Area::Kubernetes => {
