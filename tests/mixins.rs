@@ -481,7 +481,7 @@ fn shipped_queries_match_the_collection() {
         let model: Value = serde_json::from_slice(&gunzip(&bytes)).expect("dashboard JSON parses");
         *per_area
             .entry(
-                object["spec"]["folderRef"]["name"]
+                object["spec"]["folderRef"]
                     .as_str()
                     .unwrap_or_default()
                     .to_string(),

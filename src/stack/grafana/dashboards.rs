@@ -31,12 +31,6 @@ struct FolderSpec<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct NamedRef {
-    name: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct KeyRef<'a> {
     name: &'a str,
     key: &'a str,
@@ -55,7 +49,8 @@ struct GrafanaCom {
 struct DashboardSpec<'a> {
     instance_selector: Option<InstanceSelector>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    folder_ref: Option<NamedRef>,
+    /// The `GrafanaFolder` object's name.
+    folder_ref: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     folder: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,9 +109,7 @@ pub fn objects(ctx: &Context) -> Vec<Value> {
             Body {
                 spec: DashboardSpec {
                     instance_selector: Some(instance_selector(ctx)),
-                    folder_ref: Some(NamedRef {
-                        name: folder_name(dashboard.area),
-                    }),
+                    folder_ref: Some(folder_name(dashboard.area)),
                     gzip_json: Some(mixins::base64(dashboard.gzip)),
                     ..DashboardSpec::default()
                 },
