@@ -28,8 +28,9 @@ pub fn build(ctx: &Context) -> Option<Component> {
     Some(component)
 }
 
-/// The file of the mixins' `PrometheusRule`s in the folder.
-const RULES_FILE: &str = "prometheusrules.yaml";
+/// The file of the mixins' `PrometheusRule`s: in `release/`, applied with the release (the
+/// storage stage stays storage only).
+const RULES_FILE: &str = "release/prometheusrules.yaml";
 /// Where the Slack webhook Secret is mounted in Mimir's Alertmanager pods.
 const SLACK_SECRET_DIR: &str = "/etc/monitoring-stack/slack";
 
@@ -118,8 +119,10 @@ fn alertmanager_values(ctx: &Context) -> Value {
                 }],
             }],
         });
-        values["fallbackConfig"] =
-            Value::String(serde_json::to_string_pretty(&config).unwrap_or_default());
+        // Alertmanager reads YAML; a value that cannot be written leaves the chart's default.
+        if let Ok(text) = serde_yaml_ng::to_string(&config) {
+            values["fallbackConfig"] = Value::String(text);
+        }
         values["extraVolumes"] = json!([{
             "name": "slack-webhook",
             "secret": { "secretName": slack.webhook_secret.name.as_str() },
@@ -208,4 +211,61 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
         }
     }
     values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(extra: &str) -> crate::spec::MonitoringStack {
+        let text = format!(
+            "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata: {{name: main}}\nspec:\n  grafana: {{hostname: g.example.com}}\n{extra}"
+        );
+        let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("test YAML");
+        crate::spec::parse_stack(&value).unwrap_or_else(|e| panic!("{extra}: {e:?}"))
+    }
+
+    #[test]
+    fn alertmanager_routes_the_rulers_alerts_to_the_slack_secret() {
+        let stack = stack("");
+        let ctx = Context::new(&stack);
+        let values = alertmanager_values(&ctx);
+        let config: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(values["fallbackConfig"].as_str().expect("a config"))
+                .expect("YAML");
+        let slack = &config["receivers"][0]["slack_configs"][0];
+        assert_eq!(
+            slack["api_url_file"].as_str(),
+            Some("/etc/monitoring-stack/slack/url")
+        );
+        assert_eq!(slack["channel"].as_str(), Some("#it-alerts"));
+        assert_eq!(config["route"]["receiver"].as_str(), Some("slack"));
+        assert_eq!(
+            values["extraVolumeMounts"][0]["mountPath"],
+            SLACK_SECRET_DIR
+        );
+        assert_eq!(
+            values["extraVolumes"][0]["secret"]["secretName"],
+            "grafana-slack-webhook"
+        );
+    }
+
+    #[test]
+    fn without_alerting_rules_only_recording_rules_ship_and_slack_stays_off() {
+        let stack_ = stack("  mimir:\n    rules:\n      alerting: false\n");
+        let ctx = Context::new(&stack_);
+        assert!(alertmanager_values(&ctx).get("fallbackConfig").is_none());
+        let rules = prometheus_rules(&ctx);
+        assert!(!rules.is_empty());
+        for object in rules {
+            let json = serde_json::to_value(&object).expect("JSON");
+            for group in json["spec"]["groups"].as_array().expect("groups") {
+                for rule in group["rules"].as_array().expect("rules") {
+                    assert!(rule.get("record").is_some(), "{rule}");
+                }
+            }
+        }
+        let off = stack("  mimir:\n    rules:\n      enabled: false\n");
+        assert!(prometheus_rules(&Context::new(&off)).is_empty());
+    }
 }

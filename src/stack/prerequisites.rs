@@ -283,6 +283,23 @@ pub fn of(stack: &MonitoringStack) -> Vec<Prerequisite> {
                 .key(oidc.client_secret.key.as_str()),
             );
         }
+        for (i, dashboard) in grafana.dashboards.custom.iter().enumerate() {
+            if let Some(map) = &dashboard.config_map {
+                out.push(
+                    Prerequisite::new(
+                        "ConfigMap",
+                        map.name.as_str(),
+                        "grafana.dashboards.custom[].configMap",
+                        &format!(
+                            "the JSON of dashboard {} (custom[{i}])",
+                            dashboard.name.as_str()
+                        ),
+                    )
+                    .in_namespace(namespace)
+                    .key(map.key.as_str()),
+                );
+            }
+        }
         let alerting = &grafana.alerting;
         if alerting.slack.enabled {
             out.push(
