@@ -151,20 +151,226 @@ impl DashboardsSpec {
                         format!("{path}.json"),
                         format!("is {} bytes, over {MAX_JSON}: use a ConfigMap", json.len()),
                     ));
-                } else {
-                    match serde_json::from_str::<serde_json::Value>(json) {
-                        Ok(serde_json::Value::Object(_)) => {}
-                        Ok(_) => errors.push(SpecError::new(
-                            format!("{path}.json"),
-                            "must be a JSON object (a dashboard model)",
-                        )),
-                        Err(e) => errors.push(SpecError::new(
-                            format!("{path}.json"),
-                            format!("is not JSON: {e}"),
-                        )),
-                    }
+                } else if let Err(message) = check_json_object(json) {
+                    errors.push(SpecError::new(format!("{path}.json"), message));
                 }
             }
         }
+    }
+}
+
+/// Nesting deeper than this is refused (a dashboard model is a few levels deep).
+const MAX_JSON_DEPTH: usize = 100;
+
+/// Whether `text` is one JSON object (RFC 8259), without a JSON parser in the module (the
+/// WebAssembly budget): a small recursive-descent checker, depth-bounded.
+pub(crate) fn check_json_object(text: &str) -> Result<(), String> {
+    let mut checker = JsonChecker {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    checker.space();
+    if checker.peek() != Some(b'{') {
+        return Err("must be a JSON object (a dashboard model)".into());
+    }
+    checker.value(0)?;
+    checker.space();
+    if checker.at != checker.bytes.len() {
+        return checker.fail("text after the object");
+    }
+    Ok(())
+}
+
+struct JsonChecker<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl JsonChecker<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn fail<T>(&self, what: &str) -> Result<T, String> {
+        Err(format!("is not JSON: {what} at byte {}", self.at))
+    }
+
+    fn space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.peek() == Some(byte);
+        if found {
+            self.at += 1;
+        }
+        found
+    }
+
+    fn value(&mut self, depth: usize) -> Result<(), String> {
+        if depth > MAX_JSON_DEPTH {
+            return self.fail("nesting too deep");
+        }
+        self.space();
+        match self.peek() {
+            Some(b'{') => {
+                self.at += 1;
+                self.space();
+                if self.eat(b'}') {
+                    return Ok(());
+                }
+                loop {
+                    self.space();
+                    if self.peek() != Some(b'"') {
+                        return self.fail("expected a string key");
+                    }
+                    self.string()?;
+                    self.space();
+                    if !self.eat(b':') {
+                        return self.fail("expected ':'");
+                    }
+                    self.value(depth + 1)?;
+                    self.space();
+                    if self.eat(b'}') {
+                        return Ok(());
+                    }
+                    if !self.eat(b',') {
+                        return self.fail("expected ',' or '}'");
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.at += 1;
+                self.space();
+                if self.eat(b']') {
+                    return Ok(());
+                }
+                loop {
+                    self.value(depth + 1)?;
+                    self.space();
+                    if self.eat(b']') {
+                        return Ok(());
+                    }
+                    if !self.eat(b',') {
+                        return self.fail("expected ',' or ']'");
+                    }
+                }
+            }
+            Some(b'"') => self.string(),
+            Some(b't') => self.word(b"true"),
+            Some(b'f') => self.word(b"false"),
+            Some(b'n') => self.word(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => self.fail("unexpected character"),
+            None => self.fail("unexpected end"),
+        }
+    }
+
+    fn word(&mut self, word: &[u8]) -> Result<(), String> {
+        if self.bytes[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(())
+        } else {
+            self.fail("unknown literal")
+        }
+    }
+
+    fn string(&mut self) -> Result<(), String> {
+        self.at += 1; // the opening quote
+        loop {
+            match self.peek() {
+                None => return self.fail("unterminated string"),
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    match self.peek() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.at += 1
+                        }
+                        Some(b'u') => {
+                            self.at += 1;
+                            for _ in 0..4 {
+                                if !self.peek().is_some_and(|b| b.is_ascii_hexdigit()) {
+                                    return self.fail("bad \\u escape");
+                                }
+                                self.at += 1;
+                            }
+                        }
+                        _ => return self.fail("bad escape"),
+                    }
+                }
+                Some(0..=0x1f) => return self.fail("control character in a string"),
+                Some(_) => self.at += 1,
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.at;
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.at += 1;
+        }
+        self.at - start
+    }
+
+    fn number(&mut self) -> Result<(), String> {
+        self.eat(b'-');
+        if !self.eat(b'0') && self.digits() == 0 {
+            return self.fail("expected digits");
+        }
+        if self.eat(b'.') && self.digits() == 0 {
+            return self.fail("expected fraction digits");
+        }
+        if self.eat(b'e') || self.eat(b'E') {
+            if !self.eat(b'+') {
+                self.eat(b'-');
+            }
+            if self.digits() == 0 {
+                return self.fail("expected exponent digits");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_json_object;
+
+    #[test]
+    fn json_objects_are_told_from_the_rest() {
+        for good in [
+            "{}",
+            " {\"a\": [1, -2.5e+3, 0, true, false, null, \"x\\n\\u00e9\"], \"b\": {}} ",
+            "{\"title\": \"Über\", \"panels\": []}",
+        ] {
+            assert_eq!(check_json_object(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "[]",
+            "1",
+            "{",
+            "{a: 1}",
+            "{\"a\" 1}",
+            "{\"a\": 01}",
+            "{\"a\": 1,}",
+            "{\"a\": tru}",
+            "{\"a\": \"\\x\"}",
+            "{\"a\": 1} x",
+            "{\"a\": \"\n\"}",
+            "{\"a\": -}",
+            "{\"a\": 1.}",
+            "{\"a\": 1e}",
+        ] {
+            assert!(check_json_object(bad).is_err(), "{bad:?}");
+        }
+        let deep = format!("{{\"a\": {}{}}}", "[".repeat(200), "]".repeat(200));
+        assert!(check_json_object(&deep).is_err());
     }
 }

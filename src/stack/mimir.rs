@@ -47,28 +47,17 @@ pub fn prometheus_rules(ctx: &Context) -> Vec<serde_yaml_ng::Value> {
         if !file.area.deployed(ctx) {
             continue;
         }
-        // Vendored and checked by the tests: a file that does not parse ships nothing.
-        let Ok(doc) = serde_json::from_str::<Value>(file.json) else {
-            continue;
-        };
-        let groups: Vec<Value> = doc["groups"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        let groups: Vec<Value> = file
+            .groups
+            .iter()
             .filter_map(|group| {
-                let rules: Vec<Value> = group["rules"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|r| spec.rules.alerting || r.get("alert").is_none())
-                    .cloned()
+                let rules: Vec<Value> = group
+                    .rules
+                    .iter()
+                    .filter(|r| spec.rules.alerting || r.alert.is_empty())
+                    .map(|r| r.to_json())
                     .collect();
-                let mut group = group.clone();
-                group["rules"] = Value::Array(rules);
-                group["rules"]
-                    .as_array()
-                    .is_some_and(|r| !r.is_empty())
-                    .then_some(group)
+                (!rules.is_empty()).then(|| json!({ "name": group.name, "rules": rules }))
             })
             .collect();
         if groups.is_empty() {

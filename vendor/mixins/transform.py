@@ -4,8 +4,10 @@ Reads <src>/raw/ (and <src>/local/, the stack's own dashboards) and writes into 
 
 - dashboards/<area>/<name>.json.gz: each dashboard, adapted, as compact JSON, gzip level 9 with
   mtime 0 (what a GrafanaDashboard's `gzipJson` carries, base64-encoded by the renderer);
-- rules/<area>-<name>.json: the rule groups of each rule file, adapted, compact JSON;
-- vendored.rs: the catalogue the renderer includes (area, name, uid, title, data).
+- rules/<area>-<name>.json: the rule groups of each rule file, adapted, compact JSON (for review
+  and the tests);
+- vendored.rs: the catalogue the renderer includes: each dashboard (area, name, uid, title, its
+  gzip file) and the rule groups as static Rust data (no JSON parser at render time).
 
 What "adapted" means, all mechanical (no hand edits):
 - datasources: every reference to a datasource template variable becomes our fixed uid
@@ -227,6 +229,25 @@ def load_rules(path):
     return doc["groups"]
 
 
+def rust_str(text):
+    """A Rust string literal of `text`."""
+    out = []
+    for c in text:
+        if c in '"\\':
+            out.append("\\" + c)
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\r":
+            out.append("\\r")
+        elif ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append("\\u{%x}" % ord(c))
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'
+
+
 def compact(value):
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -264,11 +285,30 @@ def main(src, out):
     lines.append("")
     lines.append("pub static RULES: &[VendoredRules] = &[")
     for kind, area, name, _, _, path in catalogue:
-        if kind == "Rules":
-            lines.append(
-                f"    VendoredRules {{ area: Area::{area.capitalize()}, name: {json.dumps(name)}, "
-                f"json: include_str!({json.dumps(path)}) }},"
-            )
+        if kind != "Rules":
+            continue
+        groups = json.load(open(os.path.join(out, path)))["groups"]
+        lines.append(f"    VendoredRules {{ area: Area::{area.capitalize()}, name: {rust_str(name)}, groups: &[")
+        for group in groups:
+            unknown = set(group) - {"name", "rules"}
+            if unknown:
+                raise SystemExit(f"{path}: group fields {unknown} are not carried over")
+            lines.append(f"        VendoredGroup {{ name: {rust_str(group['name'])}, rules: &[")
+            for rule in group["rules"]:
+                unknown = set(rule) - {"record", "alert", "expr", "for", "labels", "annotations"}
+                if unknown:
+                    raise SystemExit(f"{path}: rule fields {unknown} are not carried over")
+                pairs = lambda key: "&[" + ", ".join(
+                    f"({rust_str(k)}, {rust_str(v)})" for k, v in rule.get(key, {}).items()
+                ) + "]"
+                lines.append(
+                    f"            VendoredRule {{ record: {rust_str(rule.get('record', ''))}, "
+                    f"alert: {rust_str(rule.get('alert', ''))}, expr: {rust_str(str(rule['expr']))}, "
+                    f"for_: {rust_str(rule.get('for', ''))}, labels: {pairs('labels')}, "
+                    f"annotations: {pairs('annotations')} }},"
+                )
+            lines.append("        ] },")
+        lines.append("    ] },")
     lines.append("];")
     with open(os.path.join(out, "vendored.rs"), "w") as f:
         f.write("\n".join(lines) + "\n")
