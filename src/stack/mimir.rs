@@ -89,29 +89,32 @@ fn alertmanager_values(ctx: &Context) -> Value {
         },
     });
     if spec.rules.enabled && spec.rules.alerting && slack.enabled && ctx.spec().grafana.enabled {
-        let config = json!({
-            "route": {
-                "receiver": "slack",
-                "group_by": ["alertname", "cluster", "namespace"],
-                "group_wait": "30s",
-                "group_interval": "5m",
-                "repeat_interval": "4h",
-            },
-            "receivers": [{
-                "name": "slack",
-                "slack_configs": [{
-                    "api_url_file": format!("{SLACK_SECRET_DIR}/{}", slack.webhook_secret.key.as_str()),
-                    "channel": slack.channel.as_str(),
-                    "send_resolved": true,
-                    "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} ({{ .CommonLabels.cluster }})",
-                    "text": "{{ range .Alerts }}{{ .Annotations.summary }}{{ if .Annotations.description }}\n{{ .Annotations.description }}{{ end }}\n{{ end }}",
-                }],
-            }],
-        });
-        // Alertmanager reads YAML; a value that cannot be written leaves the chart's default.
-        if let Ok(text) = serde_yaml_ng::to_string(&config) {
-            values["fallbackConfig"] = Value::String(text);
-        }
+        // A template rather than a built value keeps the module small; the channel
+        // (`#[a-z0-9_-]+`) and the key (`[-._a-zA-Z0-9]+`) are validated and need no escape.
+        values["fallbackConfig"] = Value::String(format!(
+            r#"{{
+  "route": {{
+    "receiver": "slack",
+    "group_by": ["alertname", "cluster", "namespace"],
+    "group_wait": "30s",
+    "group_interval": "5m",
+    "repeat_interval": "4h"
+  }},
+  "receivers": [{{
+    "name": "slack",
+    "slack_configs": [{{
+      "api_url_file": "{SLACK_SECRET_DIR}/{key}",
+      "channel": "{channel}",
+      "send_resolved": true,
+      "title": "[{{{{ .Status | toUpper }}}}] {{{{ .CommonLabels.alertname }}}} ({{{{ .CommonLabels.cluster }}}})",
+      "text": "{{{{ range .Alerts }}}}{{{{ .Annotations.summary }}}}{{{{ if .Annotations.description }}}}\n{{{{ .Annotations.description }}}}{{{{ end }}}}\n{{{{ end }}}}"
+    }}]
+  }}]
+}}
+"#,
+            key = slack.webhook_secret.key.as_str(),
+            channel = slack.channel.as_str(),
+        ));
         values["extraVolumes"] = json!([{
             "name": "slack-webhook",
             "secret": { "secretName": slack.webhook_secret.name.as_str() },
@@ -228,6 +231,7 @@ mod tests {
             Some("/etc/monitoring-stack/slack/url")
         );
         assert_eq!(slack["channel"].as_str(), Some("#it-alerts"));
+        assert!(slack["text"].as_str().is_some_and(|t| t.contains("}}\n{{")));
         assert_eq!(config["route"]["receiver"].as_str(), Some("slack"));
         assert_eq!(
             values["extraVolumeMounts"][0]["mountPath"],
