@@ -12,6 +12,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 MIRRORS=${MIRRORS:-/work/.mirror}
+# The tags are the `dashboards:` pins of versions.yaml (Renovate bumps them there).
+pin() { sed -n "s/^  $1: \([^ #]*\).*/\1/p" "$here/../../versions.yaml"; }
 
 # repo-dir tag path... (the pins; SOURCES.md records the same with their commits and licenses)
 fetch() {
@@ -28,7 +30,7 @@ fetch() {
 
 do_fetch() {
   rm -rf "$here/raw"
-  fetch prometheus-operator+kube-prometheus v0.18.0 kube-prometheus \
+  fetch prometheus-operator+kube-prometheus "$(pin kube-prometheus)" kube-prometheus \
     LICENSE \
     manifests/grafana-dashboardDefinitions.yaml \
     manifests/kubernetesControlPlane-prometheusRule.yaml \
@@ -36,7 +38,7 @@ do_fetch() {
     manifests/kubeStateMetrics-prometheusRule.yaml \
     manifests/nodeExporter-prometheusRule.yaml
   loki=production/loki-mixin-compiled
-  fetch grafana+loki v3.6.12 loki \
+  fetch grafana+loki "$(pin loki-mixin)" loki \
     LICENSING.md \
     $loki/rules.yaml $loki/alerts.yaml \
     $loki/dashboards/loki-operational.json $loki/dashboards/loki-reads.json \
@@ -44,7 +46,7 @@ do_fetch() {
     $loki/dashboards/loki-retention.json
   # grafana/mimir is over the mirror size limit: NGDATA/mimir is a fork carrying the upstream tag.
   mimir=operations/mimir-mixin-compiled
-  fetch NGDATA+mimir mimir-2.15.0 mimir \
+  fetch NGDATA+mimir "$(pin mimir-mixin)" mimir \
     operations/LICENSE_APACHE2 \
     $mimir/rules.yaml $mimir/alerts.yaml \
     $mimir/dashboards/mimir-overview.json $mimir/dashboards/mimir-writes.json \
@@ -54,7 +56,7 @@ do_fetch() {
   # The Alloy mixin is jsonnet; upstream commits its compiled output (rendered/, `make
   # generate-rendered-mixin`), which is what is vendored: no jsonnet toolchain needed here.
   alloy=operations/alloy-mixin/rendered
-  fetch grafana+alloy v1.18.0 alloy \
+  fetch grafana+alloy "$(pin alloy-mixin)" alloy \
     LICENSE \
     $alloy/alerts/alloy_clustering.yaml $alloy/alerts/alloy_controller.yaml \
     $alloy/dashboards/alloy-controller.json $alloy/dashboards/alloy-cluster-overview.json \
