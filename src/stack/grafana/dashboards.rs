@@ -4,68 +4,36 @@
 //! The vendored dashboards name only the fixed datasource uids ([`super::MIMIR_UID`],
 //! [`super::LOKI_UID`]); the transform that vendors them binds every datasource variable.
 
-use super::{instance_selector, namespace, InstanceSelector, GRAFANA_API};
+use super::{instance_label, namespace, GRAFANA_API};
 use crate::spec::dashboards::CustomDashboardSpec;
 use crate::stack::mixins::{self, Area};
 use crate::stack::object::object;
 use crate::stack::Context;
-use serde::Serialize;
-use serde_yaml_ng::Value;
+use serde_yaml_ng::{Mapping, Value};
 
 /// Folder title of custom dashboards that name none.
 pub const CUSTOM_FOLDER_TITLE: &str = "Custom";
 
-#[derive(Serialize)]
-struct Body<S> {
-    spec: S,
-}
-impl<S: Serialize> crate::stack::object::SerdeBody for Body<S> {}
+/// How often the operator re-downloads a dashboard from a URL or grafana.com (its default is
+/// every 10 minutes).
+const DOWNLOAD_RESYNC: &str = "24h";
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct FolderSpec<'a> {
-    instance_selector: InstanceSelector,
-    uid: String,
-    title: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct KeyRef<'a> {
-    name: &'a str,
-    key: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct GrafanaCom {
-    id: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    revision: Option<u32>,
-}
-
-#[derive(Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct DashboardSpec<'a> {
-    instance_selector: Option<InstanceSelector>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    /// The `GrafanaFolder` object's name.
-    folder_ref: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    folder: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    gzip_json: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    json: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    grafana_com: Option<GrafanaCom>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    config_map_ref: Option<KeyRef<'a>>,
-    /// How often the operator re-applies the model (users' edits in the UI are overwritten).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resync_period: Option<&'a str>,
+/// A `spec` mapping from (field, value) pairs, `instanceSelector` first. Built by hand rather
+/// than through derived `Serialize` structs: it keeps the WebAssembly module smaller.
+fn body(ctx: &Context, fields: Vec<(&str, Value)>) -> Value {
+    let (key, value) = instance_label(ctx);
+    let mut labels = Mapping::new();
+    labels.insert(key.into(), value.into());
+    let mut selector = Mapping::new();
+    selector.insert("matchLabels".into(), Value::Mapping(labels));
+    let mut spec = Mapping::new();
+    spec.insert("instanceSelector".into(), Value::Mapping(selector));
+    for (field, value) in fields {
+        spec.insert(field.into(), value);
+    }
+    let mut body = Mapping::new();
+    body.insert("spec".into(), Value::Mapping(spec));
+    Value::Mapping(body)
 }
 
 /// Name of an area's `GrafanaFolder` object (and the folder's uid).
@@ -85,17 +53,15 @@ pub fn objects(ctx: &Context) -> Vec<Value> {
     let mut out = Vec::new();
     let areas = areas(ctx);
     for area in &areas {
+        let name = folder_name(*area);
         out.push(object(
             GRAFANA_API,
             "GrafanaFolder",
-            ctx.meta(&folder_name(*area), Some(namespace(ctx))),
-            Body {
-                spec: FolderSpec {
-                    instance_selector: instance_selector(ctx),
-                    uid: folder_name(*area),
-                    title: area.title(),
-                },
-            },
+            ctx.meta(&name, Some(namespace(ctx))),
+            body(
+                ctx,
+                vec![("uid", name.clone().into()), ("title", area.title().into())],
+            ),
         ));
     }
     for dashboard in mixins::DASHBOARDS
@@ -106,14 +72,13 @@ pub fn objects(ctx: &Context) -> Vec<Value> {
             GRAFANA_API,
             "GrafanaDashboard",
             ctx.meta(dashboard.name, Some(namespace(ctx))),
-            Body {
-                spec: DashboardSpec {
-                    instance_selector: Some(instance_selector(ctx)),
-                    folder_ref: Some(folder_name(dashboard.area)),
-                    gzip_json: Some(mixins::base64(dashboard.gzip)),
-                    ..DashboardSpec::default()
-                },
-            },
+            body(
+                ctx,
+                vec![
+                    ("folderRef", folder_name(dashboard.area).into()),
+                    ("gzipJson", mixins::base64(dashboard.gzip).into()),
+                ],
+            ),
         ));
     }
     for custom in &ctx.spec().grafana.dashboards.custom {
@@ -123,27 +88,35 @@ pub fn objects(ctx: &Context) -> Vec<Value> {
 }
 
 fn custom_dashboard(ctx: &Context, custom: &CustomDashboardSpec) -> Value {
-    let spec = DashboardSpec {
-        instance_selector: Some(instance_selector(ctx)),
-        folder: Some(custom.folder.as_deref().unwrap_or(CUSTOM_FOLDER_TITLE)),
-        json: custom.json.as_deref(),
-        url: custom.url.as_ref().map(|u| u.as_str()),
-        grafana_com: custom.grafana_com.as_ref().map(|g| GrafanaCom {
-            id: g.id,
-            revision: g.revision,
-        }),
-        config_map_ref: custom.config_map.as_ref().map(|c| KeyRef {
-            name: c.name.as_str(),
-            key: c.key.as_str(),
-        }),
-        // Downloads are not repeated every resync (the operator's default is 10m).
-        resync_period: (custom.url.is_some() || custom.grafana_com.is_some()).then_some("24h"),
-        ..DashboardSpec::default()
-    };
+    let folder = custom.folder.as_deref().unwrap_or(CUSTOM_FOLDER_TITLE);
+    let mut fields: Vec<(&str, Value)> = vec![("folder", folder.into())];
+    if let Some(json) = &custom.json {
+        fields.push(("json", json.as_str().into()));
+    }
+    if let Some(url) = &custom.url {
+        fields.push(("url", url.as_str().into()));
+    }
+    if let Some(com) = &custom.grafana_com {
+        let mut reference = Mapping::new();
+        reference.insert("id".into(), com.id.into());
+        if let Some(revision) = com.revision {
+            reference.insert("revision".into(), revision.into());
+        }
+        fields.push(("grafanaCom", Value::Mapping(reference)));
+    }
+    if let Some(map) = &custom.config_map {
+        let mut reference = Mapping::new();
+        reference.insert("name".into(), map.name.as_str().into());
+        reference.insert("key".into(), map.key.as_str().into());
+        fields.push(("configMapRef", Value::Mapping(reference)));
+    }
+    if custom.url.is_some() || custom.grafana_com.is_some() {
+        fields.push(("resyncPeriod", DOWNLOAD_RESYNC.into()));
+    }
     object(
         GRAFANA_API,
         "GrafanaDashboard",
         ctx.meta(custom.name.as_str(), Some(namespace(ctx))),
-        Body { spec },
+        body(ctx, fields),
     )
 }
