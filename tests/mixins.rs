@@ -572,3 +572,67 @@ fn shipped_queries_match_the_collection() {
         report.failures.join("\n")
     );
 }
+
+/// The ruler path of the seed stack: Mimir's release runs the ruler on the shared bucket (prefix
+/// `ruler`) and an Alertmanager whose fallback configuration routes to Slack; alloy-metrics
+/// syncs the PrometheusRules to the ruler through Mimir's gateway; the PrometheusRules sit in
+/// Mimir's release folder.
+#[test]
+fn the_ruler_path_is_wired() {
+    let input = std::fs::read(repo().join("krm/examples/seed.yaml")).expect("seed example");
+    let objects: Vec<(String, Value)> = render(&input)
+        .expect("seed renders")
+        .into_iter()
+        .map(|object| {
+            let object = support::yaml_to_json(object).expect("JSON");
+            let path = object["metadata"]["annotations"]["internal.config.kubernetes.io/path"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            (path, object)
+        })
+        .collect();
+    let mimir = objects
+        .iter()
+        .map(|(_, o)| o)
+        .find(|o| o["kind"] == "HelmRelease" && o["metadata"]["name"] == "mimir")
+        .expect("Mimir's HelmRelease");
+    let values = &mimir["spec"]["values"];
+    assert_eq!(values["ruler"]["enabled"], true);
+    assert_eq!(
+        values["mimir"]["structuredConfig"]["ruler_storage"]["storage_prefix"],
+        "ruler"
+    );
+    let fallback = values["alertmanager"]["fallbackConfig"]
+        .as_str()
+        .expect("a fallback configuration");
+    assert!(fallback.contains("\"api_url_file\""), "{fallback}");
+    let alloy = objects
+        .iter()
+        .map(|(_, o)| o)
+        .find(|o| o["kind"] == "Alloy" && o["metadata"]["name"] == "alloy-metrics")
+        .expect("alloy-metrics");
+    let config = alloy["spec"]["alloy"]["configMap"]["content"]
+        .as_str()
+        .unwrap_or_default();
+    let namespace = mimir["metadata"]["namespace"].as_str().unwrap_or_default();
+    assert!(
+        config.contains("mimir.rules.kubernetes \"rules\""),
+        "{config}"
+    );
+    assert!(
+        config.contains(&format!(
+            "\"http://mimir-gateway.{namespace}.svc.cluster.local\""
+        )),
+        "{config}"
+    );
+    let rules: Vec<&String> = objects
+        .iter()
+        .filter(|(_, o)| o["kind"] == "PrometheusRule")
+        .map(|(path, _)| path)
+        .collect();
+    assert!(!rules.is_empty());
+    for path in rules {
+        assert!(path.starts_with("mimir/release/"), "{path:?}");
+    }
+}
