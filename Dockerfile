@@ -5,6 +5,11 @@ RUN apk add --no-cache musl-dev
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# Pins (src/versions.rs) and the vendored dashboards and rules (src/stack/mixins.rs) are compiled in.
+COPY versions.yaml ./
+COPY vendor/mixins/vendored.rs ./vendor/mixins/vendored.rs
+COPY vendor/mixins/dashboards ./vendor/mixins/dashboards
+COPY vendor/mixins/rules ./vendor/mixins/rules
 COPY wasm ./wasm
 RUN cargo build --release --locked --bin monitoring-stack \
  && strip target/release/monitoring-stack

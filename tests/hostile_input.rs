@@ -675,6 +675,25 @@ const ALERTING: &[Field] = &[
     ),
     ("rootReceiver", Str),
 ];
+const GRAFANA_COM: &[Field] = &[("id", Int), ("revision", Int)];
+const CUSTOM_DASHBOARD: &[Field] = &[
+    ("name", Str),
+    ("folder", Str),
+    ("url", Str),
+    ("grafanaCom", Struct(GRAFANA_COM, "{id: 1}")),
+    ("configMap", Struct(SECRET_REF, SECRET_TEMPLATE)),
+    ("json", Str),
+];
+const DASHBOARDS: &[Field] = &[
+    ("kubernetes", Bool),
+    ("nodes", Bool),
+    ("loki", Bool),
+    ("mimir", Bool),
+    ("alloy", Bool),
+    ("stack", Bool),
+    ("custom", Items(CUSTOM_DASHBOARD, "{name: d, json: '{}'}")),
+];
+const MIMIR_RULES: &[Field] = &[("enabled", Bool), ("alerting", Bool)];
 const GRAFANA: &[Field] = &[
     ("enabled", Bool),
     ("namespace", Str),
@@ -691,6 +710,7 @@ const GRAFANA: &[Field] = &[
     ("alerting", Struct(ALERTING, "{}")),
     ("config", Map),
     ("values", Map),
+    ("dashboards", Struct(DASHBOARDS, "{}")),
 ];
 const STORAGE: &[Field] = &[
     ("bucketClass", Str),
@@ -725,6 +745,7 @@ const MIMIR: &[Field] = &[
     ("persistence", Struct(PERSISTENCE, "{}")),
     ("storage", Struct(STORAGE, "{}")),
     ("values", Map),
+    ("rules", Struct(MIMIR_RULES, "{}")),
 ];
 const RELABEL: &[Field] = &[
     ("action", Enum),

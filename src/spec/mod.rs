@@ -4,6 +4,7 @@
 //! Every struct denies unknown fields and every scalar type validates itself, so errors carry the
 //! field path (`spec.loki.retention`) and the message says what was expected.
 
+pub mod dashboards;
 mod parse;
 mod path_de;
 pub mod schema;
@@ -351,6 +352,8 @@ pub struct GrafanaSpec {
     pub config: BTreeMap<String, BTreeMap<String, values::IniValue>>,
     /// Raw fields merged last into the `Grafana` CR's `spec` (the escape hatch).
     pub values: ExtraValues,
+    /// Dashboards (`GrafanaDashboard`s, a folder per area).
+    pub dashboards: dashboards::DashboardsSpec,
 }
 
 impl Default for GrafanaSpec {
@@ -368,6 +371,7 @@ impl Default for GrafanaSpec {
             alerting: AlertingSpec::default(),
             config: BTreeMap::new(),
             values: ExtraValues::default(),
+            dashboards: dashboards::DashboardsSpec::default(),
         }
     }
 }
@@ -832,6 +836,8 @@ pub struct MimirSpec {
     pub persistence: Persistence,
     pub storage: StorageSpec,
     pub values: ExtraValues,
+    /// The mixins' recording and alerting rules, evaluated by Mimir's ruler.
+    pub rules: dashboards::RulesSpec,
 }
 
 impl Default for MimirSpec {
@@ -849,6 +855,7 @@ impl Default for MimirSpec {
             persistence: Persistence::sized("20Gi"),
             storage: StorageSpec::default(),
             values: ExtraValues::default(),
+            rules: dashboards::RulesSpec::default(),
         }
     }
 }

@@ -12,7 +12,7 @@ pub struct SpecError {
 }
 
 impl SpecError {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         SpecError {
             path: path.into(),
             message: message.into(),
@@ -536,6 +536,7 @@ fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
     if !grafana.enabled {
         return;
     }
+    grafana.dashboards.check(errors);
     let mut error = |path: String, message: String| errors.push(SpecError::new(path, message));
     if grafana.hostname.is_none() {
         error(
@@ -1487,6 +1488,15 @@ mod tests {
             ("    values:\n      a: !secret x\n", "spec.grafana.values.a", "YAML tags such as !secret have no meaning"),
             ("    values:\n      a: {true: x}\n", "spec.grafana.values", "a: keys must be strings"),
             ("    alerting:\n      contactPoints:\n        - name: pd\n          matchers: [{label: team, op: \"==\", value: a}]\n          receivers: [{type: email}]\n", "spec.grafana.alerting.contactPoints[0].matchers[0].op", "unknown value `==`"),
+            ("    dashboards:\n      custom:\n        - name: a\n", "spec.grafana.dashboards.custom[0]", "exactly one of"),
+            ("    dashboards:\n      custom:\n        - {name: a, json: \"{}\", grafanaCom: {id: 1}}\n", "spec.grafana.dashboards.custom[0]", "exactly one of"),
+            ("    dashboards:\n      custom:\n        - {name: a, json: \"{\"}\n", "spec.grafana.dashboards.custom[0].json", "not JSON"),
+            ("    dashboards:\n      custom:\n        - {name: a, json: \"[1]\"}\n", "spec.grafana.dashboards.custom[0].json", "JSON object"),
+            ("    dashboards:\n      custom:\n        - {name: a, json: \"{}\"}\n        - {name: a, json: \"{}\"}\n", "spec.grafana.dashboards.custom[1].name", "twice"),
+            ("    dashboards:\n      custom:\n        - {name: a, json: \"{}\", folder: \" \"}\n", "spec.grafana.dashboards.custom[0].folder", "folder title"),
+            ("    dashboards:\n      custom:\n        - {name: a, url: \"http://example.com/d.json\"}\n", "spec.grafana.dashboards.custom[0].url", "https"),
+            ("    dashboards:\n      custom:\n        - {name: A, json: \"{}\"}\n", "spec.grafana.dashboards.custom[0].name", "DNS-1123"),
+            ("    dashboards:\n      kubernetes: maybe\n", "spec.grafana.dashboards.kubernetes", "boolean"),
         ];
         for (snippet, path, needle) in cases {
             let text = if snippet.starts_with("spec:") {

@@ -102,6 +102,9 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
         "singleBinary": { "replicas": 0 },
         "minio": { "enabled": false },
         "gateway": { "enabled": true, "podSecurityContext": super::restricted_seccomp() },
+        // The `cluster` label Loki's ServiceMonitor sets (the chart's default is the release
+        // name): the stack's cluster, as on every other series (the Loki dashboards select on it).
+        "clusterLabelOverride": ctx.cluster_name(),
         "monitoring": {
             "serviceMonitor": {
                 "enabled": true,

@@ -21,7 +21,111 @@ pub fn build(ctx: &Context) -> Option<Component> {
         storage: &spec.storage,
         extra: &spec.values,
     };
-    Some(component.build(ctx, |bucket| values(ctx, bucket)))
+    let mut component = component.build(ctx, |bucket| values(ctx, bucket));
+    for rule in prometheus_rules(ctx) {
+        component.push(RULES_FILE, rule);
+    }
+    Some(component)
+}
+
+/// The file of the mixins' `PrometheusRule`s: in `release/`, applied with the release (the
+/// storage stage stays storage only).
+const RULES_FILE: &str = "release/prometheusrules.yaml";
+/// Where the Slack webhook Secret is mounted in Mimir's Alertmanager pods.
+const SLACK_SECRET_DIR: &str = "/etc/monitoring-stack/slack";
+
+/// The vendored mixins' rule groups of every deployed area, as `PrometheusRule`s (alerting
+/// rules only when `mimir.rules.alerting`). `alloy-metrics` loads them, with every other
+/// PrometheusRule in the cluster, into the ruler.
+pub fn prometheus_rules(ctx: &Context) -> Vec<serde_yaml_ng::Value> {
+    let spec = &ctx.spec().mimir;
+    if !spec.rules.enabled {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for file in crate::stack::mixins::RULES {
+        if !file.area.deployed(ctx) {
+            continue;
+        }
+        let groups: Vec<Value> = file
+            .groups
+            .iter()
+            .filter_map(|group| {
+                let rules: Vec<Value> = group
+                    .rules
+                    .iter()
+                    .filter(|r| spec.rules.alerting || r.alert.is_empty())
+                    .map(|r| r.to_json())
+                    .collect();
+                (!rules.is_empty()).then(|| json!({ "name": group.name, "rules": rules }))
+            })
+            .collect();
+        if groups.is_empty() {
+            continue;
+        }
+        let name = format!("mixin-{}-{}", file.area.name(), file.name);
+        out.push(crate::stack::object::object(
+            "monitoring.coreos.com/v1",
+            "PrometheusRule",
+            ctx.meta(&name, Some(spec.namespace.as_str())),
+            crate::stack::object::from_json(json!({ "spec": { "groups": groups } })),
+        ));
+    }
+    out
+}
+
+/// Mimir's Alertmanager configuration for tenants that uploaded none (every tenant here): the
+/// mixins' alerts, evaluated by the ruler, go to the same Slack channel as Grafana's, the URL
+/// read from the webhook Secret mounted into the pods (the Secret must exist in Mimir's
+/// namespace too: prerequisites say so). Without Slack: the chart's receiver-less default.
+fn alertmanager_values(ctx: &Context) -> Value {
+    let slack = &ctx.spec().grafana.alerting.slack;
+    let spec = &ctx.spec().mimir;
+    let mut values = json!({
+        "enabled": true,
+        "persistentVolume": {
+            "enabled": spec.persistence.enabled,
+            "storageClass": ctx.spec().cluster.storage_class.as_str(),
+        },
+    });
+    if spec.rules.enabled && spec.rules.alerting && slack.enabled && ctx.spec().grafana.enabled {
+        // A template rather than a built value keeps the module small; the channel
+        // (`#[a-z0-9_-]+`) and the key (`[-._a-zA-Z0-9]+`) are validated and need no escape.
+        values["fallbackConfig"] = Value::String(format!(
+            r#"{{
+  "route": {{
+    "receiver": "slack",
+    "group_by": ["alertname", "cluster", "namespace"],
+    "group_wait": "30s",
+    "group_interval": "5m",
+    "repeat_interval": "4h"
+  }},
+  "receivers": [{{
+    "name": "slack",
+    "slack_configs": [{{
+      "api_url_file": "{SLACK_SECRET_DIR}/{key}",
+      "channel": "{channel}",
+      "send_resolved": true,
+      "title": "[{{{{ .Status | toUpper }}}}] {{{{ .CommonLabels.alertname }}}} ({{{{ .CommonLabels.cluster }}}})",
+      "text": "{{{{ range .Alerts }}}}{{{{ .Annotations.summary }}}}{{{{ if .Annotations.description }}}}\n{{{{ .Annotations.description }}}}{{{{ end }}}}\n{{{{ end }}}}"
+    }}]
+  }}]
+}}
+"#,
+            key = slack.webhook_secret.key.as_str(),
+            channel = slack.channel.as_str(),
+        ));
+        values["extraVolumes"] = json!([{
+            "name": "slack-webhook",
+            "secret": { "secretName": slack.webhook_secret.name.as_str() },
+        }]);
+        values["extraVolumeMounts"] = json!([{
+            "name": "slack-webhook",
+            "mountPath": SLACK_SECRET_DIR,
+            "readOnly": true,
+        }]);
+    }
+    values
 }
 
 fn values(ctx: &Context, bucket: &Bucket) -> Value {
@@ -77,11 +181,11 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
             "persistentVolume": volume.clone(),
         },
         "compactor": { "replicas": 1, "persistentVolume": volume },
-        // Alertmanager state is tiny: the chart's 1Gi, on the StorageClass.
-        "alertmanager": { "persistentVolume": {
-            "enabled": spec.persistence.enabled,
-            "storageClass": ctx.spec().cluster.storage_class.as_str(),
-        }},
+        // Alertmanager state is tiny: the chart's 1Gi, on the StorageClass. It routes what the
+        // ruler fires (alertmanager_values).
+        "alertmanager": alertmanager_values(ctx),
+        // The ruler evaluates the PrometheusRules alloy-metrics loads (ruler_storage above).
+        "ruler": { "enabled": true },
         "distributor": { "replicas": replicas },
         "querier": { "replicas": replicas },
         "query_frontend": { "replicas": helpers },
@@ -99,4 +203,62 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
         }
     }
     values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(extra: &str) -> crate::spec::MonitoringStack {
+        let text = format!(
+            "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata: {{name: main}}\nspec:\n  grafana: {{hostname: g.example.com}}\n{extra}"
+        );
+        let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("test YAML");
+        crate::spec::parse_stack(&value).unwrap_or_else(|e| panic!("{extra}: {e:?}"))
+    }
+
+    #[test]
+    fn alertmanager_routes_the_rulers_alerts_to_the_slack_secret() {
+        let stack = stack("");
+        let ctx = Context::new(&stack);
+        let values = alertmanager_values(&ctx);
+        let config: serde_yaml_ng::Value =
+            serde_yaml_ng::from_str(values["fallbackConfig"].as_str().expect("a config"))
+                .expect("YAML");
+        let slack = &config["receivers"][0]["slack_configs"][0];
+        assert_eq!(
+            slack["api_url_file"].as_str(),
+            Some("/etc/monitoring-stack/slack/url")
+        );
+        assert_eq!(slack["channel"].as_str(), Some("#it-alerts"));
+        assert!(slack["text"].as_str().is_some_and(|t| t.contains("}}\n{{")));
+        assert_eq!(config["route"]["receiver"].as_str(), Some("slack"));
+        assert_eq!(
+            values["extraVolumeMounts"][0]["mountPath"],
+            SLACK_SECRET_DIR
+        );
+        assert_eq!(
+            values["extraVolumes"][0]["secret"]["secretName"],
+            "grafana-slack-webhook"
+        );
+    }
+
+    #[test]
+    fn without_alerting_rules_only_recording_rules_ship_and_slack_stays_off() {
+        let stack_ = stack("  mimir:\n    rules:\n      alerting: false\n");
+        let ctx = Context::new(&stack_);
+        assert!(alertmanager_values(&ctx).get("fallbackConfig").is_none());
+        let rules = prometheus_rules(&ctx);
+        assert!(!rules.is_empty());
+        for object in rules {
+            let json = serde_json::to_value(&object).expect("JSON");
+            for group in json["spec"]["groups"].as_array().expect("groups") {
+                for rule in group["rules"].as_array().expect("rules") {
+                    assert!(rule.get("record").is_some(), "{rule}");
+                }
+            }
+        }
+        let off = stack("  mimir:\n    rules:\n      enabled: false\n");
+        assert!(prometheus_rules(&Context::new(&off)).is_empty());
+    }
 }

@@ -12,6 +12,7 @@ pub mod flux;
 mod grafana;
 mod loki;
 mod mimir;
+pub mod mixins;
 pub mod object;
 pub mod prerequisites;
 pub mod storage;

@@ -283,6 +283,23 @@ pub fn of(stack: &MonitoringStack) -> Vec<Prerequisite> {
                 .key(oidc.client_secret.key.as_str()),
             );
         }
+        for (i, dashboard) in grafana.dashboards.custom.iter().enumerate() {
+            if let Some(map) = &dashboard.config_map {
+                out.push(
+                    Prerequisite::new(
+                        "ConfigMap",
+                        map.name.as_str(),
+                        "grafana.dashboards.custom[].configMap",
+                        &format!(
+                            "the JSON of dashboard {} (custom[{i}])",
+                            dashboard.name.as_str()
+                        ),
+                    )
+                    .in_namespace(namespace)
+                    .key(map.key.as_str()),
+                );
+            }
+        }
         let alerting = &grafana.alerting;
         if alerting.slack.enabled {
             out.push(
@@ -298,6 +315,23 @@ pub fn of(stack: &MonitoringStack) -> Vec<Prerequisite> {
                 .in_namespace(namespace)
                 .key(alerting.slack.webhook_secret.key.as_str()),
             );
+            // Mimir's Alertmanager mounts the same Secret (the mixins' alerts, issue 18).
+            let mimir = &stack.spec.mimir;
+            if mimir.enabled && mimir.rules.enabled && mimir.rules.alerting {
+                out.push(
+                    Prerequisite::new(
+                        "Secret",
+                        alerting.slack.webhook_secret.name.as_str(),
+                        "grafana.alerting.slack.webhookSecret",
+                        &format!(
+                            "the same Slack webhook URL ({}), for Mimir's Alertmanager (alerts of the PrometheusRules)",
+                            alerting.slack.channel.as_str()
+                        ),
+                    )
+                    .in_namespace(mimir.namespace.as_str())
+                    .key(alerting.slack.webhook_secret.key.as_str()),
+                );
+            }
         }
         for point in &alerting.contact_points {
             for receiver in &point.receivers {

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 /// Every Alloy component the writer may emit. Each is generally available in Alloy v1.18 (the
 /// version the pinned Alloy chart 1.11.0 runs), so the chart's default
 /// `alloy.stabilityLevel: generally-available` runs them all. Indexed by [`Component`].
-pub const COMPONENTS: [&str; 8] = [
+pub const COMPONENTS: [&str; 9] = [
     "discovery.kubernetes",
     "discovery.relabel",
     "loki.source.kubernetes",
@@ -29,6 +29,7 @@ pub const COMPONENTS: [&str; 8] = [
     "prometheus.operator.servicemonitors",
     "prometheus.remote_write",
     "prometheus.scrape",
+    "mimir.rules.kubernetes",
 ];
 
 /// An Alloy component; its name is `COMPONENTS[component as usize]`.
@@ -42,11 +43,12 @@ pub enum Component {
     PrometheusOperatorServicemonitors = 5,
     PrometheusRemoteWrite = 6,
     PrometheusScrape = 7,
+    MimirRulesKubernetes = 8,
 }
 
 impl Component {
     #[cfg(test)]
-    pub const ALL: [Component; 8] = [
+    pub const ALL: [Component; 9] = [
         Component::DiscoveryKubernetes,
         Component::DiscoveryRelabel,
         Component::LokiSourceKubernetes,
@@ -55,6 +57,7 @@ impl Component {
         Component::PrometheusOperatorServicemonitors,
         Component::PrometheusRemoteWrite,
         Component::PrometheusScrape,
+        Component::MimirRulesKubernetes,
     ];
 
     pub fn name(self) -> &'static str {

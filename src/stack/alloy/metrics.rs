@@ -118,3 +118,25 @@ pub fn config(spec: &AlloyMetricsSpec, sink: &Sink) -> Config {
     config.push(remote_write);
     config
 }
+
+/// `mimir.rules.kubernetes`: loads every PrometheusRule in the cluster into Mimir's ruler
+/// (through the gateway's `/prometheus/config/v1/rules`), as the tenant the metrics are written
+/// as. Clustering-aware by itself: in a cluster of replicas only one syncs. Each rule's queries
+/// are limited to this cluster's series and its results carry the `cluster` label, so clusters
+/// sharing a tenant do not mix.
+pub fn rules_sync(address: &str, tenant: Option<&str>, cluster: &str) -> ComponentBlock {
+    let mut block = ComponentBlock::new(Component::MimirRulesKubernetes, Ident::fixed("rules"))
+        .attr("address", address)
+        .attr("external_labels", cluster_label(cluster));
+    if let Some(tenant) = tenant {
+        block = block.attr("tenant_id", tenant);
+    }
+    block.block(
+        Block::new("extra_query_matchers").block(
+            Block::new("matcher")
+                .attr("name", "cluster")
+                .attr("match_type", "=")
+                .attr("value", cluster),
+        ),
+    )
+}

@@ -91,15 +91,18 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
         spec.metrics.runs(ctx.spec().mimir.enabled),
         ctx.mimir_push_url(),
     ) {
-        let text = metrics::config(
+        let mut config = metrics::config(
             &spec.metrics,
             &metrics::Sink {
                 url,
                 tenant: ctx.mimir_tenant(),
                 cluster,
             },
-        )
-        .render();
+        );
+        if let (true, Some(address)) = (ctx.spec().mimir.rules.enabled, ctx.mimir_url()) {
+            config.push(metrics::rules_sync(&address, ctx.mimir_tenant(), cluster));
+        }
+        let text = config.render();
         let values = json!({
             "controller": {
                 "type": "statefulset",

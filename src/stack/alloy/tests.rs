@@ -67,6 +67,7 @@ const VARIANTS: &[&str] = &[
     "  alloy:\n    logs:\n      excludeNamespaces: [kube-system, noisy]\n      relabelRules:\n        - {action: drop, sourceLabels: [__meta_kubernetes_pod_label_logs], regex: 'off|false'}\n        - {sourceLabels: [__meta_kubernetes_pod_node_name], targetLabel: node}\n        - {action: labelmap, regex: '__meta_kubernetes_pod_label_team_(.+)', replacement: 'team_$1'}\n        - {action: hashmod, sourceLabels: [pod], modulus: 8, targetLabel: shard}\n        - {action: labeldrop, regex: 'tmp_.*'}\n        - {action: keepequal, sourceLabels: [a], targetLabel: b}\n    metrics:\n      writeRelabelRules:\n        - {action: drop, sourceLabels: [__name__], regex: 'apiserver_request_duration_seconds_bucket|etcd_.*'}\n        - {action: replace, sourceLabels: [a, b], separator: '-', regex: '(.*)-(.*)', targetLabel: 'x_${1}', replacement: '$2'}\n      extraScrapes:\n        - {name: router, targets: ['router.lan:9100', '10.0.0.1:9100']}\n        - {name: nas-1, targets: ['[fd00::1]:9100'], metricsPath: /probe, scheme: https, interval: 30s, labels: {site: home, 'null': x}}\n",
     "  loki: {enabled: false}\n",
     "  mimir: {enabled: false}\n",
+    "  mimir: {rules: {enabled: false}}\n",
 ];
 
 #[test]
@@ -109,6 +110,32 @@ fn every_configuration_parses_and_uses_only_listed_components() {
             "{component} never emitted"
         );
     }
+}
+
+/// Issue 18: alloy-metrics loads the PrometheusRules into Mimir's ruler through the gateway, as
+/// the tenant it writes as, limited to and labelled with its cluster; not with rules off.
+#[test]
+fn rules_sync_follows_mimir_rules() {
+    let metrics = |spec: &str| {
+        configs(spec)
+            .into_iter()
+            .find(|(name, _)| name == "alloy-metrics")
+            .map(|(_, text)| text)
+            .expect("alloy-metrics")
+    };
+    let text = metrics("  mimir: {multiTenancy: true, tenant: ops}\n  cluster: {name: edge-1}\n");
+    assert!(
+        text.contains("mimir.rules.kubernetes \"rules\" {"),
+        "{text}"
+    );
+    assert!(
+        text.contains("address         = \"http://mimir-gateway.mimir.svc.cluster.local\""),
+        "{text}"
+    );
+    assert!(text.contains("tenant_id       = \"ops\""), "{text}");
+    assert!(text.contains("value      = \"edge-1\""), "{text}");
+    assert!(!metrics("").contains("tenant_id"));
+    assert!(!metrics("  mimir: {rules: {enabled: false}}\n").contains("mimir.rules.kubernetes"));
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! `grafana-pvc`, `grafana-deployment`).
 
 mod alerting;
+pub mod dashboards;
 mod datasources;
 mod exposure;
 mod instance;
@@ -50,6 +51,7 @@ const MONITORING_FILE: &str = "servicemonitor.yaml";
 const DATASOURCES_FILE: &str = "datasources.yaml";
 const ALERTING_FILE: &str = "alerting.yaml";
 const RULES_FILE: &str = "alert-rules.yaml";
+const DASHBOARDS_FILE: &str = "dashboards.yaml";
 
 pub fn operator(ctx: &Context) -> Option<Component> {
     let spec = &ctx.spec().grafana_operator;
@@ -105,6 +107,9 @@ pub fn grafana(ctx: &Context) -> Option<Component> {
     }
     for object in rules::objects(ctx) {
         component.push(RULES_FILE, object);
+    }
+    for object in dashboards::objects(ctx) {
+        component.push(DASHBOARDS_FILE, object);
     }
     Some(component)
 }

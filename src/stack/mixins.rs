@@ -1,0 +1,206 @@
+//! The vendored mixins (`vendor/mixins/`, SOURCES.md there): their dashboards, embedded
+//! pre-compressed (a `GrafanaDashboard`'s `gzipJson`: nothing is fetched at reconcile time), and
+//! their rule groups, shipped as `PrometheusRule`s for Mimir's ruler. Which ones ship follows
+//! the spec's switches and what the stack deploys.
+
+use super::Context;
+
+/// What a dashboard or rule file is about; a dashboard folder per area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Area {
+    Kubernetes,
+    Nodes,
+    Loki,
+    Mimir,
+    Alloy,
+    Stack,
+}
+
+impl Area {
+    pub const ALL: [Area; 6] = [
+        Area::Kubernetes,
+        Area::Nodes,
+        Area::Loki,
+        Area::Mimir,
+        Area::Alloy,
+        Area::Stack,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Area::Kubernetes => "kubernetes",
+            Area::Nodes => "nodes",
+            Area::Loki => "loki",
+            Area::Mimir => "mimir",
+            Area::Alloy => "alloy",
+            Area::Stack => "stack",
+        }
+    }
+
+    /// Title of its Grafana folder.
+    pub fn title(self) -> &'static str {
+        match self {
+            Area::Kubernetes => "Kubernetes",
+            Area::Nodes => "Nodes",
+            Area::Loki => "Loki",
+            Area::Mimir => "Mimir",
+            Area::Alloy => "Alloy",
+            Area::Stack => "Monitoring stack health",
+        }
+    }
+
+    /// Whether what the area watches is deployed and its metrics reach Mimir (every area's
+    /// dashboards and rules read Mimir).
+    pub fn deployed(self, ctx: &Context) -> bool {
+        let spec = ctx.spec();
+        let metrics =
+            spec.mimir.enabled && spec.alloy.enabled && spec.alloy.metrics.runs(spec.mimir.enabled);
+        metrics
+            && match self {
+                Area::Kubernetes => {
+                    spec.kube_state_metrics.enabled
+                        && (spec.alloy.metrics.scrape_kubelet || spec.alloy.metrics.scrape_cadvisor)
+                }
+                Area::Nodes => spec.node_exporter.enabled,
+                Area::Loki => spec.loki.enabled,
+                Area::Mimir | Area::Alloy | Area::Stack => true,
+            }
+    }
+
+    /// The `grafana.dashboards` switch of the area.
+    pub fn dashboards_on(self, ctx: &Context) -> bool {
+        let d = &ctx.spec().grafana.dashboards;
+        match self {
+            Area::Kubernetes => d.kubernetes,
+            Area::Nodes => d.nodes,
+            Area::Loki => d.loki,
+            Area::Mimir => d.mimir,
+            Area::Alloy => d.alloy,
+            Area::Stack => d.stack,
+        }
+    }
+}
+
+pub struct VendoredDashboard {
+    pub area: Area,
+    pub name: &'static str,
+    pub uid: &'static str,
+    pub title: &'static str,
+    /// The adapted dashboard JSON, gzip-compressed.
+    pub gzip: &'static [u8],
+}
+
+/// One rule file of a mixin, adapted: its groups, as static data (no parser at render time).
+pub struct VendoredRules {
+    pub area: Area,
+    pub name: &'static str,
+    pub groups: &'static [VendoredGroup],
+}
+
+pub struct VendoredGroup {
+    pub name: &'static str,
+    pub rules: &'static [VendoredRule],
+}
+
+/// A recording rule (`record` set) or an alerting rule (`alert` set); empty strings are unset.
+pub struct VendoredRule {
+    pub record: &'static str,
+    pub alert: &'static str,
+    pub expr: &'static str,
+    pub for_: &'static str,
+    pub labels: &'static [(&'static str, &'static str)],
+    pub annotations: &'static [(&'static str, &'static str)],
+}
+
+impl VendoredRule {
+    /// The rule as a PrometheusRule's `spec.groups[].rules[]` item.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut rule = serde_json::Map::new();
+        let pairs = |items: &[(&str, &str)]| {
+            serde_json::Value::Object(
+                items
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+                    .collect(),
+            )
+        };
+        if self.record.is_empty() {
+            rule.insert("alert".into(), self.alert.into());
+        } else {
+            rule.insert("record".into(), self.record.into());
+        }
+        rule.insert("expr".into(), self.expr.into());
+        if !self.for_.is_empty() {
+            rule.insert("for".into(), self.for_.into());
+        }
+        if !self.labels.is_empty() {
+            rule.insert("labels".into(), pairs(self.labels));
+        }
+        if !self.annotations.is_empty() {
+            rule.insert("annotations".into(), pairs(self.annotations));
+        }
+        serde_json::Value::Object(rule)
+    }
+}
+
+include!("../../vendor/mixins/vendored.rs");
+
+/// Standard base64 (RFC 4648, padded): how YAML carries a `format: byte` field.
+pub fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn every_vendored_rule_is_a_record_or_an_alert() {
+        for file in RULES {
+            for group in file.groups {
+                assert!(!group.rules.is_empty(), "{} {}", file.name, group.name);
+                for rule in group.rules {
+                    assert!(
+                        rule.record.is_empty() != rule.alert.is_empty(),
+                        "{} {}",
+                        file.name,
+                        group.name
+                    );
+                    assert!(!rule.expr.is_empty());
+                }
+            }
+        }
+    }
+}
