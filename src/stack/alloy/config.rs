@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 /// Every Alloy component the writer may emit. Each is generally available in Alloy v1.18 (the
 /// version the pinned Alloy chart 1.11.0 runs), so the chart's default
 /// `alloy.stabilityLevel: generally-available` runs them all. Indexed by [`Component`].
-pub const COMPONENTS: [&str; 8] = [
+pub const COMPONENTS: [&str; 13] = [
     "discovery.kubernetes",
     "discovery.relabel",
     "loki.source.kubernetes",
@@ -29,6 +29,12 @@ pub const COMPONENTS: [&str; 8] = [
     "prometheus.operator.servicemonitors",
     "prometheus.remote_write",
     "prometheus.scrape",
+    // Appended (issue 19): cluster events, node journal logs, allow-lists.
+    "loki.source.kubernetes_events",
+    "loki.process",
+    "prometheus.relabel",
+    "loki.source.journal",
+    "loki.relabel",
 ];
 
 /// An Alloy component; its name is `COMPONENTS[component as usize]`.
@@ -42,11 +48,16 @@ pub enum Component {
     PrometheusOperatorServicemonitors = 5,
     PrometheusRemoteWrite = 6,
     PrometheusScrape = 7,
+    LokiSourceKubernetesEvents = 8,
+    LokiProcess = 9,
+    PrometheusRelabel = 10,
+    LokiSourceJournal = 11,
+    LokiRelabel = 12,
 }
 
 impl Component {
     #[cfg(test)]
-    pub const ALL: [Component; 8] = [
+    pub const ALL: [Component; 13] = [
         Component::DiscoveryKubernetes,
         Component::DiscoveryRelabel,
         Component::LokiSourceKubernetes,
@@ -55,6 +66,11 @@ impl Component {
         Component::PrometheusOperatorServicemonitors,
         Component::PrometheusRemoteWrite,
         Component::PrometheusScrape,
+        Component::LokiSourceKubernetesEvents,
+        Component::LokiProcess,
+        Component::PrometheusRelabel,
+        Component::LokiSourceJournal,
+        Component::LokiRelabel,
     ];
 
     pub fn name(self) -> &'static str {
@@ -408,9 +424,14 @@ pub struct Block {
 }
 
 impl Block {
+    /// A block; `name` is an identifier or a dotted chain of them (`stage.logfmt`).
     pub fn new(name: &'static str) -> Block {
+        debug_assert!(
+            name.split('.').all(is_identifier),
+            "{name:?} is not an Alloy block name"
+        );
         Block {
-            name: Ident::fixed(name),
+            name: Ident(name.to_string()),
             body: Body::default(),
         }
     }

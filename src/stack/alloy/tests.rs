@@ -67,6 +67,8 @@ const VARIANTS: &[&str] = &[
     "  alloy:\n    logs:\n      excludeNamespaces: [kube-system, noisy]\n      relabelRules:\n        - {action: drop, sourceLabels: [__meta_kubernetes_pod_label_logs], regex: 'off|false'}\n        - {sourceLabels: [__meta_kubernetes_pod_node_name], targetLabel: node}\n        - {action: labelmap, regex: '__meta_kubernetes_pod_label_team_(.+)', replacement: 'team_$1'}\n        - {action: hashmod, sourceLabels: [pod], modulus: 8, targetLabel: shard}\n        - {action: labeldrop, regex: 'tmp_.*'}\n        - {action: keepequal, sourceLabels: [a], targetLabel: b}\n    metrics:\n      writeRelabelRules:\n        - {action: drop, sourceLabels: [__name__], regex: 'apiserver_request_duration_seconds_bucket|etcd_.*'}\n        - {action: replace, sourceLabels: [a, b], separator: '-', regex: '(.*)-(.*)', targetLabel: 'x_${1}', replacement: '$2'}\n      extraScrapes:\n        - {name: router, targets: ['router.lan:9100', '10.0.0.1:9100']}\n        - {name: nas-1, targets: ['[fd00::1]:9100'], metricsPath: /probe, scheme: https, interval: 30s, labels: {site: home, 'null': x}}\n",
     "  loki: {enabled: false}\n",
     "  mimir: {enabled: false}\n",
+    "  alloy:\n    events: {namespaces: [default, apps]}\n    nodeLogs: {enabled: true, units: [kubelet.service, 'systemd-journald@x.service']}\n    metrics:\n      annotationAutodiscovery: true\n      controlPlane: {scheduler: true, controllerManager: true, etcd: true}\n      allowLists: {cadvisor: [container_oom_events_total], apiServer: ['a:b_c']}\n",
+    "  alloy:\n    metrics:\n      controlPlane: {apiServer: false, coreDns: false}\n      allowLists: {enabled: false}\n",
 ];
 
 #[test]
@@ -221,16 +223,23 @@ fn user_relabel_strings_reach_alloy_unchanged() {
 fn collectors_follow_their_backends() {
     let names =
         |variant: &str| -> Vec<String> { configs(variant).into_iter().map(|c| c.0).collect() };
-    assert_eq!(names(""), ["alloy-logs", "alloy-metrics"]);
+    assert_eq!(names(""), ["alloy-logs", "alloy-metrics", "alloy-events"]);
     assert_eq!(names("  loki: {enabled: false}\n"), ["alloy-metrics"]);
-    assert_eq!(names("  mimir: {enabled: false}\n"), ["alloy-logs"]);
+    assert_eq!(
+        names("  mimir: {enabled: false}\n"),
+        ["alloy-logs", "alloy-events"]
+    );
     assert_eq!(
         names("  alloy: {logs: {enabled: false}}\n"),
-        ["alloy-metrics"]
+        ["alloy-metrics", "alloy-events"]
     );
     assert_eq!(
         names("  alloy: {metrics: {enabled: false}}\n"),
-        ["alloy-logs"]
+        ["alloy-logs", "alloy-events"]
+    );
+    assert_eq!(
+        names("  alloy: {events: {enabled: false}, nodeLogs: {enabled: true}}\n"),
+        ["alloy-logs", "alloy-metrics", "alloy-node-logs"]
     );
     assert!(names("  alloy: {enabled: false}\n").is_empty());
 }
