@@ -736,10 +736,12 @@ fn collector_value_types_accept_and_reject_what_alloy_does() {
 }
 
 /// Every ClusterRole rule a collector gets: (collector, rule as `group/resource verbs` or
-/// `nonResourceURL verbs`), from the `rbac` values of its `Alloy` CR (the chart renders exactly
-/// `rbac.rules` and `rbac.clusterRules` into one ClusterRole; `deployability.rs` renders it).
+/// `nonResourceURL verbs`), once each, from the `rbac` values of its `Alloy` CR: the chart
+/// renders exactly `rbac.rules` followed by `rbac.clusterRules` into one ClusterRole
+/// (`deployability.rs` renders it with real Helm), and both are always set, so the chart's
+/// defaults (Secrets, ConfigMaps, ...) never apply.
 fn rbac_rules(objects: &[Value]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
     for alloy in alloys(objects) {
         let name = text(alloy, "/metadata/name").to_string();
         let rbac = alloy
@@ -748,12 +750,16 @@ fn rbac_rules(objects: &[Value]) -> Vec<(String, String)> {
         if rbac.get("create") == Some(&Value::Bool(false)) {
             continue;
         }
-        // Both lists are set: the chart's defaults (Secrets, ConfigMaps, ...) never apply.
+        assert!(rbac.get("namespaces").is_none(), "{name}: one ClusterRole");
         for list in ["rules", "clusterRules"] {
             let rules = rbac
                 .get(list)
                 .and_then(Value::as_array)
                 .unwrap_or_else(|| panic!("{name}: rbac.{list} not set"));
+            assert!(
+                !rules.is_empty(),
+                "{name}: the chart's template needs rbac.{list}"
+            );
             for rule in rules {
                 let verbs: Vec<&str> = rule["verbs"]
                     .as_array()
@@ -762,24 +768,23 @@ fn rbac_rules(objects: &[Value]) -> Vec<(String, String)> {
                     .filter_map(Value::as_str)
                     .collect();
                 let verbs = verbs.join(",");
+                let mut push = |rule: String| {
+                    if !out.contains(&(name.clone(), rule.clone())) {
+                        out.push((name.clone(), rule));
+                    }
+                };
                 if let Some(urls) = rule.get("nonResourceURLs").and_then(Value::as_array) {
                     for url in urls {
-                        out.push((
-                            name.clone(),
-                            format!("{} {verbs}", url.as_str().unwrap_or("")),
-                        ));
+                        push(format!("{} {verbs}", url.as_str().unwrap_or("")));
                     }
                     continue;
                 }
                 for group in rule["apiGroups"].as_array().expect("apiGroups") {
                     for resource in rule["resources"].as_array().expect("resources") {
-                        out.push((
-                            name.clone(),
-                            format!(
-                                "{}/{} {verbs}",
-                                group.as_str().unwrap_or(""),
-                                resource.as_str().unwrap_or("")
-                            ),
+                        push(format!(
+                            "{}/{} {verbs}",
+                            group.as_str().unwrap_or(""),
+                            resource.as_str().unwrap_or("")
                         ));
                     }
                 }
@@ -793,9 +798,9 @@ fn rbac_rules(objects: &[Value]) -> Vec<(String, String)> {
 fn collectors_get_exactly_the_rbac_their_sources_need() {
     let read = "get,list,watch";
     let expected_full: Vec<(&str, String)> = [
-        ("alloy-logs", format!("/namespaces {read}")),
         ("alloy-logs", format!("/pods {read}")),
         ("alloy-logs", format!("/pods/log {read}")),
+        ("alloy-logs", format!("/namespaces {read}")),
         (
             "alloy-metrics",
             format!("monitoring.coreos.com/podmonitors {read}"),
@@ -805,13 +810,13 @@ fn collectors_get_exactly_the_rbac_their_sources_need() {
             format!("monitoring.coreos.com/servicemonitors {read}"),
         ),
         ("alloy-metrics", format!("/endpoints {read}")),
-        ("alloy-metrics", format!("/namespaces {read}")),
         ("alloy-metrics", format!("/pods {read}")),
         ("alloy-metrics", format!("/services {read}")),
         (
             "alloy-metrics",
             format!("discovery.k8s.io/endpointslices {read}"),
         ),
+        ("alloy-metrics", format!("/namespaces {read}")),
         ("alloy-metrics", format!("/nodes {read}")),
         ("alloy-metrics", "/nodes/metrics get".to_string()),
         ("alloy-metrics", "/metrics get".to_string()),
@@ -928,7 +933,7 @@ fn node_logs_live_in_their_own_privileged_namespace() {
         Some("_SYSTEMD_UNIT=kubelet.service _SYSTEMD_UNIT=containerd.service")
     );
     let volumes = node_logs["spec"]["controller"]["volumes"]["extra"].to_string();
-    for path in ["/var/log/journal", "/run/log/journal", "/etc/machine-id"] {
+    for path in ["/var/log", "/run/log/journal", "/etc/machine-id"] {
         assert!(volumes.contains(path), "{path}: {volumes}");
     }
     // Off by default.

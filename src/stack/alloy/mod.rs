@@ -85,7 +85,7 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
             "alloy": alloy_values(&text, &spec.logs.resources, json!({})),
             // Alloy's own metrics, scraped by alloy-metrics.
             "serviceMonitor": { "enabled": true },
-            "rbac": rbac(&rbac::logs()),
+            "rbac": rbac(rbac::logs()),
             "global": restricted_pod()["global"],
             "configReloader": restricted_pod()["configReloader"],
         });
@@ -119,7 +119,7 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
                 json!({ "clustering": { "enabled": true, "name": METRICS_NAME } }),
             ),
             "serviceMonitor": { "enabled": true },
-            "rbac": rbac(&rbac::metrics(&spec.metrics)),
+            "rbac": rbac(rbac::metrics(&spec.metrics)),
             "global": restricted_pod()["global"],
             "configReloader": restricted_pod()["configReloader"],
         });
@@ -150,7 +150,7 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
             },
             "alloy": alloy_values(&text, &spec.events.resources, json!({})),
             "serviceMonitor": { "enabled": true },
-            "rbac": rbac(&rbac::events()),
+            "rbac": rbac(rbac::events()),
             "global": restricted_pod()["global"],
             "configReloader": restricted_pod()["configReloader"],
         });
@@ -178,8 +178,8 @@ pub fn node_logs(ctx: &Context) -> Option<Component> {
         ctx.namespace(
             namespace,
             super::PodSecurity::Privileged(
-                "alloy-node-logs reads each node's systemd journal through hostPath mounts \
-                 (/var/log/journal, /run/log/journal, /etc/machine-id) as root",
+                "alloy-node-logs reads each node's systemd journal through read-only hostPath \
+                 mounts (/var/log, /run/log/journal, /etc/machine-id) as root",
             ),
         ),
     );
@@ -236,63 +236,83 @@ pub fn node_logs(ctx: &Context) -> Option<Component> {
     Some(component)
 }
 
-/// The host paths the journal reader mounts read-only: (volume, path, hostPath type).
+/// The host paths the journal reader mounts read-only: (volume, path, hostPath type). The
+/// persistent journal's `/var/log/journal` is reached through `/var/log`, which every node has:
+/// creating `/var/log/journal` where it is missing would switch journald to persistent storage
+/// at its next start. `/run/log/journal` (the volatile journal, on tmpfs) is created when
+/// missing, which changes nothing on the host across a reboot.
 const JOURNAL_MOUNTS: [(&str, &str, &str); 3] = [
-    ("journal-var", "/var/log/journal", "DirectoryOrCreate"),
+    ("host-var-log", "/var/log", "Directory"),
     ("journal-run", "/run/log/journal", "DirectoryOrCreate"),
     ("machine-id", "/etc/machine-id", "File"),
 ];
 
 pub mod rbac {
     //! The ClusterRole rules of each collector: exactly what its sources read, instead of the
-    //! Alloy chart's broad default (which includes Secrets and ConfigMaps cluster-wide).
+    //! Alloy chart's broad default (which includes Secrets and ConfigMaps cluster-wide). Each is
+    //! (namespaced resources, cluster-scoped resources and URLs): the chart's `rbac.rules` and
+    //! `rbac.clusterRules`, both rendered into the one ClusterRole.
     use crate::spec::AlloyMetricsSpec;
     use serde_json::{json, Value};
 
     const READ: [&str; 3] = ["get", "list", "watch"];
 
+    pub type Rules = (Vec<Value>, Vec<Value>);
+
     fn resources(group: &str, resources: &[&str]) -> Value {
         json!({ "apiGroups": [group], "resources": resources, "verbs": READ })
     }
 
-    /// `alloy-logs`: discovers pods, tails their logs (`loki.source.kubernetes`).
-    pub fn logs() -> Vec<Value> {
-        vec![resources("", &["namespaces", "pods", "pods/log"])]
+    /// `alloy-logs`: discovers pods, tails their logs (`loki.source.kubernetes`), reads
+    /// namespaces.
+    pub fn logs() -> Rules {
+        (
+            vec![resources("", &["pods", "pods/log"])],
+            vec![resources("", &["namespaces"])],
+        )
     }
 
-    /// `alloy-events`: watches events (`loki.source.kubernetes_events`).
-    pub fn events() -> Vec<Value> {
-        vec![resources("", &["events"])]
+    /// `alloy-events`: watches core/v1 events (`loki.source.kubernetes_events`), nothing else.
+    /// The chart's template needs a non-empty cluster list too, so the one rule is in both.
+    pub fn events() -> Rules {
+        let events = resources("", &["events"]);
+        (vec![events.clone()], vec![events])
     }
 
     /// `alloy-metrics`: the monitors and the objects they select, the nodes and their
     /// `nodes/metrics` subresource (kubelet, cAdvisor) when those are scraped, and
     /// `nonResourceURLs: [/metrics]` (get) for the API server, scheduler and
     /// controller-manager. Never `nodes/proxy`: the kubelet is scraped directly.
-    pub fn metrics(spec: &AlloyMetricsSpec) -> Vec<Value> {
-        let mut rules = vec![
+    pub fn metrics(spec: &AlloyMetricsSpec) -> Rules {
+        let namespaced = vec![
             resources("monitoring.coreos.com", &["podmonitors", "servicemonitors"]),
-            resources("", &["endpoints", "namespaces", "pods", "services"]),
+            resources("", &["endpoints", "pods", "services"]),
             resources("discovery.k8s.io", &["endpointslices"]),
         ];
+        let mut cluster = vec![resources("", &["namespaces"])];
         if spec.scrape_kubelet || spec.scrape_cadvisor {
-            rules.push(resources("", &["nodes"]));
-            rules.push(
+            cluster.push(resources("", &["nodes"]));
+            cluster.push(
                 json!({ "apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"] }),
             );
         }
         let cp = &spec.control_plane;
         if cp.api_server || cp.scheduler || cp.controller_manager {
-            rules.push(json!({ "nonResourceURLs": ["/metrics"], "verbs": ["get"] }));
+            cluster.push(json!({ "nonResourceURLs": ["/metrics"], "verbs": ["get"] }));
         }
-        rules
+        (namespaced, cluster)
     }
 }
 
-/// The chart's `rbac` values: a ClusterRole with exactly `rules` (the chart's default
-/// namespaced list replaced, its cluster list emptied).
-fn rbac(rules: &[serde_json::Value]) -> serde_json::Value {
-    json!({ "create": true, "rules": rules, "clusterRules": [] })
+/// The chart's `rbac` values: one ClusterRole of exactly `namespaced` (`rbac.rules`) and
+/// `cluster` (`rbac.clusterRules`), replacing the chart's defaults (which grant Secrets and
+/// ConfigMaps cluster-wide). The chart's template concatenates the two lists and needs both
+/// non-empty.
+fn rbac(
+    (namespaced, cluster): (Vec<serde_json::Value>, Vec<serde_json::Value>),
+) -> serde_json::Value {
+    debug_assert!(!namespaced.is_empty() && !cluster.is_empty());
+    json!({ "create": true, "rules": namespaced, "clusterRules": cluster })
 }
 
 /// Where Alloy keeps its data (log positions, the remote-write WAL): an `emptyDir`, so a

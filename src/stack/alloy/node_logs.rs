@@ -3,7 +3,8 @@
 //! entries to Loki.
 //!
 //! Why opt-in, and why a namespace of its own: the journal is only reachable through hostPath
-//! mounts (`/var/log/journal`, `/run/log/journal`, `/etc/machine-id`) and its files are readable
+//! mounts (`/var/log` for `/var/log/journal`, `/run/log/journal`, `/etc/machine-id`, all
+//! read-only) and its files are readable
 //! by root only, which Pod Security `restricted` (and `baseline`, for hostPath) refuses. So it
 //! runs in its own namespace labelled `privileged` with the reason stated on it, and the
 //! `alloy` namespace with the other collectors stays `restricted`.
