@@ -4,7 +4,9 @@
 //! - every Pod template the function writes (the storage setup Jobs, the Grafana CR's deployment
 //!   overlay) meets Pod Security "restricted", and security settings handed to charts never
 //!   weaken it (the pods charts render are checked as Helm renders them, in
-//!   `tests/deployability.rs`);
+//!   `tests/deployability.rs`); the one exception is the opt-in journal reader
+//!   (`spec.alloy.nodeLogs`), root with three read-only host paths in its own privileged
+//!   namespace;
 //! - every image and chart is pinned (a tag or digest, never `latest`, exact chart versions);
 //! - RBAC names the objects it grants (`resourceNames`) and never uses wildcards; the one
 //!   documented exception is `create` on Secrets, which RBAC cannot scope by name;

@@ -349,6 +349,8 @@ const ANNOTATIONS: [(&str, &str, &str, &str); 2] = [
 /// Annotation autodiscovery: running pods annotated `prometheus.io/scrape: "true"` or
 /// `k8s.grafana.com/scrape: "true"`, at the annotated port (`prometheus.io/port`,
 /// `k8s.grafana.com/metrics.portNumber`), path and scheme; shared by the clustered replicas.
+/// Without a port annotation every declared container port is scraped (as Prometheus's own
+/// example `kubernetes-pods` job does).
 fn autodiscovery(config: &mut Config, interval: &str, forward_to: Expr) {
     let discovery = ComponentBlock::new(Component::DiscoveryKubernetes, Ident::fixed("annotated"))
         .attr("role", "pod");
@@ -397,12 +399,9 @@ fn autodiscovery(config: &mut Config, interval: &str, forward_to: Expr) {
             );
         }
     }
+    // No per-container label: the targets of one pod at the annotated port collapse into one.
     rules.push(copy_label("__meta_kubernetes_namespace", "namespace"));
     rules.push(copy_label("__meta_kubernetes_pod_name", "pod"));
-    rules.push(copy_label(
-        "__meta_kubernetes_pod_container_name",
-        "container",
-    ));
     let relabel = ComponentBlock::new(Component::DiscoveryRelabel, Ident::fixed("annotated"))
         .attr("targets", discovery.export("targets"))
         .blocks(rules);
