@@ -2,6 +2,7 @@
 
 use monitoring_stack::resource_list::results::{stderr_summary, FnResult};
 use monitoring_stack::{output_dir, process, render};
+use serde::Deserialize as _;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,6 +23,9 @@ USAGE:
     monitoring-stack render FILE --output-dir DIR --check
                                            change nothing; exit 1 with a unified diff when DIR
                                            differs from what FILE renders (a CI drift check)
+    monitoring-stack render FILE --report  print, per source, what the collectors will scrape or read,
+                                           at what interval, and which metric names pass the
+                                           allow-lists (a cost estimate before deploying)
     monitoring-stack CONFIG                kustomize legacy exec plugin call (CONFIG is the
                                            generator's config file; manifests on stdout)
     monitoring-stack prerequisites FILE    print what the cluster must already have for FILE's stack
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
             file: config.to_string(),
             dir: None,
             check: false,
+            report: false,
         }),
         _ => usage_error(&format!("unexpected arguments: {}", args.join(" "))),
     }
@@ -110,12 +115,14 @@ struct RenderOptions {
     file: String,
     dir: Option<PathBuf>,
     check: bool,
+    report: bool,
 }
 
 fn parse_render(args: &[&str]) -> Result<RenderOptions, String> {
     let mut file = None;
     let mut dir = None;
     let mut check = false;
+    let mut report = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
@@ -127,6 +134,7 @@ fn parse_render(args: &[&str]) -> Result<RenderOptions, String> {
                 dir = Some(PathBuf::from(&flag["--output-dir=".len()..]));
             }
             "--check" => check = true,
+            "--report" => report = true,
             "-" => file = Some("-".to_string()),
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}")),
             path if file.is_none() => file = Some(path.to_string()),
@@ -137,7 +145,15 @@ fn parse_render(args: &[&str]) -> Result<RenderOptions, String> {
     if check && dir.is_none() {
         return Err("--check compares against a directory: add --output-dir DIR".into());
     }
-    Ok(RenderOptions { file, dir, check })
+    if report && dir.is_some() {
+        return Err("--report prints a summary instead of the manifests: drop --output-dir".into());
+    }
+    Ok(RenderOptions {
+        file,
+        dir,
+        check,
+        report,
+    })
 }
 
 /// Input is read up to one byte past the limit: enough for the library to report the limit,
@@ -199,6 +215,39 @@ fn prerequisites_command(file: &str) -> ExitCode {
     }
 }
 
+/// The collection report of every MonitoringStack in `input` (already validated by `render`).
+fn report_command(input: &[u8]) -> ExitCode {
+    let text = String::from_utf8_lossy(input);
+    let mut out = String::new();
+    for document in serde_yaml_ng::Deserializer::from_str(&text) {
+        let Ok(value) = serde_yaml_ng::Value::deserialize(document) else {
+            continue;
+        };
+        let is_stack = value.get("apiVersion").and_then(|v| v.as_str())
+            == Some(monitoring_stack::spec::API_VERSION)
+            && value.get("kind").and_then(|v| v.as_str()) == Some("MonitoringStack");
+        if !is_stack {
+            continue;
+        }
+        match monitoring_stack::spec::parse_stack(&value) {
+            Ok(stack) => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&monitoring_stack::stack::report::markdown(&stack));
+            }
+            Err(errors) => {
+                for error in errors {
+                    eprintln!("monitoring-stack: {}: {}", error.path, error.message);
+                }
+                return ExitCode::from(1);
+            }
+        }
+    }
+    emit(&out);
+    ExitCode::SUCCESS
+}
+
 fn render_command(options: &RenderOptions) -> ExitCode {
     let file = options.file.as_str();
     let input = match read_input(file) {
@@ -227,6 +276,9 @@ fn render_command(options: &RenderOptions) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if options.report {
+        return report_command(&input);
+    }
     match (&options.dir, options.check) {
         (None, _) => {
             emit(&output_dir::stream(&objects));

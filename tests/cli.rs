@@ -823,3 +823,40 @@ fn prerequisites_prints_the_table_and_refuses_a_bad_stack() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("spec.cluster.storageClss"));
 }
+
+#[test]
+fn render_report_lists_each_source_its_interval_and_what_passes_the_allow_lists() {
+    let path = format!(
+        "{}/krm/examples/collectors-full.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let output = run(&["render", &path, "--report"], b"");
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    for row in [
+        "| pod logs | alloy-logs |",
+        "| events | alloy-events | Kubernetes events of default, kube-system, apps | - | kubernetes-events |",
+        "| node journal | alloy-node-logs |",
+        "| kubelet | alloy-metrics | every node, :10250/metrics | 60s | kubelet | 43 (allow-list) |",
+        "| API server | alloy-metrics |",
+        "| kube-scheduler | alloy-metrics |",
+        "| etcd | alloy-metrics |",
+        "| annotated pods | alloy-metrics |",
+        "| kube-state-metrics | alloy-metrics (chart ServiceMonitor) |",
+        "## cAdvisor (job `cadvisor`): kept metric names",
+        "- container_oom_events_total",
+    ] {
+        assert!(text.contains(row), "missing {row:?} in:\n{text}");
+    }
+    // The report replaces the manifests; with --output-dir it is a usage error.
+    assert!(!text.contains("apiVersion:"));
+    let output = run(&["render", &path, "--report", "--output-dir", "x"], b"");
+    assert_eq!(output.status.code(), Some(2));
+    // An invalid stack: the errors, exit 1.
+    let output = run(
+        &["render", "-", "--report"],
+        b"apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata: {name: main}\nspec:\n  grafana: {hostname: g.example.com}\n  alloy: {metrics: {allowLists: {kubelet: ['9bad']}}}\n",
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("allowLists.kubelet"));
+}

@@ -25,6 +25,7 @@ const EXAMPLES: &[&str] = &[
     "krm/examples/collectors-logs-only.yaml",
     "krm/examples/collectors-metrics-only.yaml",
     "krm/examples/collectors-custom.yaml",
+    "krm/examples/collectors-full.yaml",
 ];
 
 const HEAD: &str = "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: main\nspec:\n  grafana:\n    hostname: g.example.com\n";
@@ -270,13 +271,17 @@ fn metrics_collector_is_a_clustered_statefulset() {
             );
         }
     }
-    // servicemonitors, podmonitors, kubelet, router, garage-admin (cAdvisor is off).
-    assert_eq!(scraping, 5);
+    // servicemonitors, podmonitors, kubelet, apiserver, coredns, router, garage-admin
+    // (cAdvisor is off).
+    assert_eq!(scraping, 7);
     let jobs: Vec<String> = blocks_at(&file, "prometheus.scrape")
         .iter()
         .filter_map(|(_, body)| string_attr(body, "job_name"))
         .collect();
-    assert_eq!(jobs, ["kubelet", "router", "garage-admin"]);
+    assert_eq!(
+        jobs,
+        ["kubelet", "apiserver", "coredns", "router", "garage-admin"]
+    );
 
     let router = blocks_at(&file, "prometheus.scrape")
         .into_iter()
@@ -367,12 +372,18 @@ fn collectors_follow_their_backends() {
             .map(|a| text(a, "/metadata/name").to_string())
             .collect()
     };
-    assert_eq!(names(&spec("")), ["alloy-logs", "alloy-metrics"]);
+    assert_eq!(
+        names(&spec("")),
+        ["alloy-logs", "alloy-metrics", "alloy-events"]
+    );
     assert_eq!(
         names(&spec("  loki: {enabled: false}\n")),
         ["alloy-metrics"]
     );
-    assert_eq!(names(&spec("  mimir: {enabled: false}\n")), ["alloy-logs"]);
+    assert_eq!(
+        names(&spec("  mimir: {enabled: false}\n")),
+        ["alloy-logs", "alloy-events"]
+    );
     assert_eq!(
         names(&spec(
             "  loki: {enabled: false}\n  mimir: {enabled: false}\n"
@@ -381,7 +392,16 @@ fn collectors_follow_their_backends() {
     );
     assert_eq!(
         names(&example("krm/examples/collectors-logs-only.yaml")),
-        ["alloy-logs"]
+        ["alloy-logs", "alloy-events"]
+    );
+    assert_eq!(
+        names(&example("krm/examples/collectors-full.yaml")),
+        [
+            "alloy-logs",
+            "alloy-metrics",
+            "alloy-events",
+            "alloy-node-logs"
+        ]
     );
     assert_eq!(
         names(&example("krm/examples/collectors-metrics-only.yaml")),
@@ -396,6 +416,14 @@ fn collectors_follow_their_backends() {
     let found = errors("  mimir: {enabled: false}\n  alloy: {metrics: {enabled: true}}\n");
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].0, "spec.alloy.metrics.enabled");
+    let found = errors(
+        "  loki: {enabled: false}\n  alloy: {events: {enabled: true}, nodeLogs: {enabled: true}}\n",
+    );
+    let fields: Vec<&str> = found.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["spec.alloy.events.enabled", "spec.alloy.nodeLogs.enabled"]
+    );
     // With the whole alloy component off, nothing is checked.
     assert!(errors(
         "  mimir: {enabled: false}\n  alloy: {enabled: false, metrics: {enabled: true}}\n"
@@ -705,4 +733,266 @@ fn collector_value_types_accept_and_reject_what_alloy_does() {
     for bad in ["metrics", "/a b", "/a?b=1", "/a#x", ""] {
         assert!(UrlPath::parse(bad).is_err(), "{bad:?}");
     }
+}
+
+/// Every ClusterRole rule a collector gets: (collector, rule as `group/resource verbs` or
+/// `nonResourceURL verbs`), once each, from the `rbac` values of its `Alloy` CR: the chart
+/// renders exactly `rbac.rules` followed by `rbac.clusterRules` into one ClusterRole
+/// (`deployability.rs` renders it with real Helm), and both are always set, so the chart's
+/// defaults (Secrets, ConfigMaps, ...) never apply.
+fn rbac_rules(objects: &[Value]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for alloy in alloys(objects) {
+        let name = text(alloy, "/metadata/name").to_string();
+        let rbac = alloy
+            .pointer("/spec/rbac")
+            .expect("every collector sets its RBAC");
+        if rbac.get("create") == Some(&Value::Bool(false)) {
+            continue;
+        }
+        assert!(rbac.get("namespaces").is_none(), "{name}: one ClusterRole");
+        for list in ["rules", "clusterRules"] {
+            let rules = rbac
+                .get(list)
+                .and_then(Value::as_array)
+                .unwrap_or_else(|| panic!("{name}: rbac.{list} not set"));
+            assert!(
+                !rules.is_empty(),
+                "{name}: the chart's template needs rbac.{list}"
+            );
+            for rule in rules {
+                let verbs: Vec<&str> = rule["verbs"]
+                    .as_array()
+                    .expect("verbs")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let verbs = verbs.join(",");
+                let mut push = |rule: String| {
+                    if !out.contains(&(name.clone(), rule.clone())) {
+                        out.push((name.clone(), rule));
+                    }
+                };
+                if let Some(urls) = rule.get("nonResourceURLs").and_then(Value::as_array) {
+                    for url in urls {
+                        push(format!("{} {verbs}", url.as_str().unwrap_or("")));
+                    }
+                    continue;
+                }
+                for group in rule["apiGroups"].as_array().expect("apiGroups") {
+                    for resource in rule["resources"].as_array().expect("resources") {
+                        push(format!(
+                            "{}/{} {verbs}",
+                            group.as_str().unwrap_or(""),
+                            resource.as_str().unwrap_or("")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn collectors_get_exactly_the_rbac_their_sources_need() {
+    let read = "get,list,watch";
+    let expected_full: Vec<(&str, String)> = [
+        ("alloy-logs", format!("/pods {read}")),
+        ("alloy-logs", format!("/pods/log {read}")),
+        ("alloy-logs", format!("/namespaces {read}")),
+        (
+            "alloy-metrics",
+            format!("monitoring.coreos.com/podmonitors {read}"),
+        ),
+        (
+            "alloy-metrics",
+            format!("monitoring.coreos.com/servicemonitors {read}"),
+        ),
+        ("alloy-metrics", format!("/endpoints {read}")),
+        ("alloy-metrics", format!("/pods {read}")),
+        ("alloy-metrics", format!("/services {read}")),
+        (
+            "alloy-metrics",
+            format!("discovery.k8s.io/endpointslices {read}"),
+        ),
+        ("alloy-metrics", format!("/namespaces {read}")),
+        ("alloy-metrics", format!("/nodes {read}")),
+        ("alloy-metrics", "/nodes/metrics get".to_string()),
+        ("alloy-metrics", "/metrics get".to_string()),
+        ("alloy-events", format!("/events {read}")),
+    ]
+    .into_iter()
+    .collect();
+    for path in [
+        "krm/examples/seed.yaml",
+        "krm/examples/collectors-full.yaml",
+    ] {
+        let rules = rbac_rules(&example(path));
+        let got: Vec<(&str, String)> = rules.iter().map(|(c, r)| (c.as_str(), r.clone())).collect();
+        assert_eq!(got, expected_full, "{path}");
+        assert!(
+            !rules.iter().any(|(_, r)| r.contains("nodes/proxy")
+                || r.contains("secrets")
+                || r.contains("configmaps")
+                || r.contains('*')),
+            "{path}: {rules:?}"
+        );
+    }
+    // Without the kubelet, cAdvisor and the control plane, the node and /metrics rules go.
+    let rules = rbac_rules(&spec(
+        "  alloy:\n    metrics:\n      scrapeKubelet: false\n      scrapeCadvisor: false\n      controlPlane: {apiServer: false}\n",
+    ));
+    assert!(
+        !rules
+            .iter()
+            .any(|(_, r)| r.starts_with("/nodes") || r.starts_with("/metrics")),
+        "{rules:?}"
+    );
+    // The node-logs collector reads no API: no ClusterRole at all.
+    let objects = example("krm/examples/collectors-full.yaml");
+    let node_logs = find(&objects, "Alloy", "alloy-node-logs").expect("alloy-node-logs");
+    assert_eq!(
+        node_logs.pointer("/spec/rbac/create"),
+        Some(&Value::Bool(false))
+    );
+}
+
+#[test]
+fn events_are_collected_once_with_low_cardinality_labels() {
+    let objects = example("krm/examples/collectors-full.yaml");
+    let events = find(&objects, "Alloy", "alloy-events").expect("alloy-events");
+    assert_eq!(text(events, "/metadata/namespace"), "alloy");
+    assert_eq!(text(events, "/spec/controller/type"), "deployment");
+    assert_eq!(
+        events.pointer("/spec/controller/replicas"),
+        Some(&Value::from(1))
+    );
+    let file = parsed(events);
+    let source = blocks_at(&file, "loki.source.kubernetes_events");
+    assert_eq!(source.len(), 1);
+    assert_eq!(
+        string_attr(source[0].1, "job_name").as_deref(),
+        Some("kubernetes-events")
+    );
+    let Some(Expr::Array(namespaces)) = attribute(source[0].1, "namespaces") else {
+        panic!("namespaces")
+    };
+    assert_eq!(namespaces.len(), 3);
+    // kind, name, reason and type: structured metadata, not stream labels.
+    let metadata = blocks_at(&file, "loki.process/stage.structured_metadata");
+    let keys: Vec<String> = object_attr(metadata[0].1, "values")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, ["kind", "name", "reason", "type"]);
+    assert!(blocks_at(&file, "loki.process/stage.labels").is_empty());
+    // The seed watches every namespace.
+    let seed = example("krm/examples/seed.yaml");
+    let events = find(&seed, "Alloy", "alloy-events").expect("alloy-events in the seed");
+    let file = parsed(events);
+    assert!(attribute(
+        blocks_at(&file, "loki.source.kubernetes_events")[0].1,
+        "namespaces"
+    )
+    .is_none());
+}
+
+#[test]
+fn node_logs_live_in_their_own_privileged_namespace() {
+    let objects = example("krm/examples/collectors-full.yaml");
+    let node_logs = find(&objects, "Alloy", "alloy-node-logs").expect("alloy-node-logs");
+    assert_eq!(text(node_logs, "/metadata/namespace"), "alloy-node-logs");
+    assert_eq!(text(node_logs, "/spec/controller/type"), "daemonset");
+    let namespace = find(&objects, "Namespace", "alloy-node-logs").expect("namespace");
+    assert_eq!(
+        text(
+            namespace,
+            "/metadata/labels/pod-security.kubernetes.io~1enforce"
+        ),
+        "privileged"
+    );
+    assert!(text(
+        namespace,
+        "/metadata/annotations/monitoring-stack.dev~1pod-security-reason"
+    )
+    .contains("journal"));
+    // The other collectors stay restricted.
+    let alloy = find(&objects, "Namespace", "alloy").expect("alloy namespace");
+    assert_eq!(
+        text(
+            alloy,
+            "/metadata/labels/pod-security.kubernetes.io~1enforce"
+        ),
+        "restricted"
+    );
+    let file = parsed(node_logs);
+    let journal = blocks_at(&file, "loki.source.journal");
+    assert_eq!(
+        string_attr(journal[0].1, "matches").as_deref(),
+        Some("_SYSTEMD_UNIT=kubelet.service _SYSTEMD_UNIT=containerd.service")
+    );
+    let volumes = node_logs["spec"]["controller"]["volumes"]["extra"].to_string();
+    for path in ["/var/log", "/run/log/journal", "/etc/machine-id"] {
+        assert!(volumes.contains(path), "{path}: {volumes}");
+    }
+    // Off by default.
+    assert!(find(
+        &example("krm/examples/seed.yaml"),
+        "Alloy",
+        "alloy-node-logs"
+    )
+    .is_none());
+}
+
+#[test]
+fn control_plane_jobs_follow_their_switches_and_the_mixins() {
+    let jobs = |objects: &[Value]| -> Vec<String> {
+        let metrics = find(objects, "Alloy", "alloy-metrics").expect("alloy-metrics");
+        blocks_at(&parsed(metrics), "prometheus.scrape")
+            .iter()
+            .filter_map(|(_, body)| string_attr(body, "job_name"))
+            .collect()
+    };
+    assert_eq!(
+        jobs(&example("krm/examples/seed.yaml")),
+        ["kubelet", "cadvisor", "apiserver", "coredns"]
+    );
+    assert_eq!(
+        jobs(&example("krm/examples/collectors-full.yaml")),
+        [
+            "kubelet",
+            "cadvisor",
+            "apiserver",
+            "coredns",
+            "kube-scheduler",
+            "kube-controller-manager",
+            "etcd",
+            "annotations"
+        ]
+    );
+    let objects = example("krm/examples/collectors-full.yaml");
+    let file = parsed(find(&objects, "Alloy", "alloy-metrics").expect("alloy-metrics"));
+    let apiserver = blocks_at(&file, "prometheus.scrape")
+        .into_iter()
+        .find(|(label, _)| label.as_deref() == Some("apiserver"))
+        .expect("apiserver");
+    assert_eq!(string_attr(apiserver.1, "scheme").as_deref(), Some("https"));
+    let tls = blocks_at(&file, "prometheus.scrape/tls_config");
+    assert!(tls
+        .iter()
+        .any(|(_, b)| string_attr(b, "server_name").as_deref() == Some("kubernetes")));
+    // Allow-listed scrapes go through their relabel, the others straight to Mimir.
+    let relabels: Vec<Option<String>> = blocks_at(&file, "prometheus.relabel")
+        .into_iter()
+        .map(|(label, _)| label)
+        .collect();
+    assert_eq!(
+        relabels,
+        [
+            Some("kubelet".to_string()),
+            Some("cadvisor".to_string()),
+            Some("apiserver".to_string())
+        ]
+    );
 }

@@ -857,3 +857,77 @@ fn the_readme_prerequisites_are_the_seed_table() {
         "README.md's prerequisites section differs from `monitoring-stack prerequisites krm/examples/seed.yaml`"
     );
 }
+
+/// What the collectors' sources read (issue 19): the only resources, verbs and URLs a ClusterRole
+/// or Role rendered from an `Alloy` resource may grant. No wildcards, no Secrets or ConfigMaps,
+/// no `nodes/proxy`.
+const COLLECTOR_RESOURCES: &[&str] = &[
+    "pods",
+    "pods/log",
+    "namespaces",
+    "events",
+    "endpoints",
+    "services",
+    "endpointslices",
+    "podmonitors",
+    "servicemonitors",
+    "nodes",
+    "nodes/metrics",
+];
+
+#[test]
+fn collectors_rendered_rbac_grants_only_what_their_sources_read() {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut rules = 0;
+    for stack in corpus {
+        for release in stack
+            .releases
+            .iter()
+            .filter(|r| r.owner.starts_with("Alloy "))
+        {
+            for object in release.objects() {
+                if !matches!(kind_of(object), "ClusterRole" | "Role") {
+                    continue;
+                }
+                for rule in object["rules"].as_array().into_iter().flatten() {
+                    rules += 1;
+                    let strings = |key: &str| -> Vec<String> {
+                        rule[key]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(String::from)
+                            .collect()
+                    };
+                    let at = format!("{} ({})", id_of(object), release.owner);
+                    let verbs = strings("verbs");
+                    let urls = strings("nonResourceURLs");
+                    if !urls.is_empty() {
+                        if urls != ["/metrics"] || verbs != ["get"] {
+                            problems.push((stack.label.clone(), format!("{at}: {rule}")));
+                        }
+                        continue;
+                    }
+                    let resources = strings("resources");
+                    let read_only = verbs
+                        .iter()
+                        .all(|v| ["get", "list", "watch"].contains(&v.as_str()));
+                    let known = !resources.is_empty()
+                        && resources
+                            .iter()
+                            .all(|r| COLLECTOR_RESOURCES.contains(&r.as_str()));
+                    if !read_only || !known || strings("apiGroups").iter().any(|g| g == "*") {
+                        problems.push((stack.label.clone(), format!("{at}: {rule}")));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        rules > 0,
+        "no collector RBAC rendered: the check looks in the wrong place"
+    );
+    report("collector RBAC rules", rules, problems);
+}

@@ -19,6 +19,7 @@ const EXAMPLES: &[&str] = &[
     "krm/examples/collectors-logs-only.yaml",
     "krm/examples/collectors-metrics-only.yaml",
     "krm/examples/collectors-custom.yaml",
+    "krm/examples/collectors-full.yaml",
     "krm/examples/grafana-no-oidc.yaml",
     "krm/examples/grafana-ingress.yaml",
     "krm/examples/grafana-httproute.yaml",

@@ -95,6 +95,11 @@ fn collectors_custom_exclusions() {
 }
 
 #[test]
+fn collectors_full() {
+    check("krm/examples/collectors-full.yaml", "collectors-full.yaml");
+}
+
+#[test]
 fn grafana_without_oidc() {
     check("krm/examples/grafana-no-oidc.yaml", "grafana-no-oidc.yaml");
 }

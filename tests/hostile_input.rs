@@ -784,12 +784,45 @@ const METRICS: &[Field] = &[
     ("writeRelabelRules", Items(RELABEL, "{}")),
     ("resources", Struct(RESOURCES, "{}")),
     ("values", Map),
+    ("controlPlane", Struct(CONTROL_PLANE, "{}")),
+    ("allowLists", Struct(ALLOW_LISTS, "{}")),
+    ("annotationAutodiscovery", Bool),
+];
+const CONTROL_PLANE: &[Field] = &[
+    ("apiServer", Bool),
+    ("coreDns", Bool),
+    ("scheduler", Bool),
+    ("controllerManager", Bool),
+    ("etcd", Bool),
+];
+const ALLOW_LISTS: &[Field] = &[
+    ("enabled", Bool),
+    ("cadvisor", List),
+    ("kubelet", List),
+    ("apiServer", List),
+    ("kubeStateMetrics", List),
+    ("nodeExporter", List),
+];
+const EVENTS: &[Field] = &[
+    ("enabled", Bool),
+    ("namespaces", List),
+    ("resources", Struct(RESOURCES, "{}")),
+    ("values", Map),
+];
+const NODE_LOGS: &[Field] = &[
+    ("enabled", Bool),
+    ("namespace", Str),
+    ("units", List),
+    ("resources", Struct(RESOURCES, "{}")),
+    ("values", Map),
 ];
 const ALLOY: &[Field] = &[
     ("enabled", Bool),
     ("namespace", Str),
     ("logs", Struct(LOGS, "{}")),
     ("metrics", Struct(METRICS, "{}")),
+    ("events", Struct(EVENTS, "{}")),
+    ("nodeLogs", Struct(NODE_LOGS, "{}")),
 ];
 const SOURCE_REF: &[Field] = &[("kind", Enum), ("name", Str), ("namespace", Str)];
 const FLUX: &[Field] = &[

@@ -13,26 +13,19 @@
 
 mod support;
 
+use support::promql::{datasource_uid, gunzip, substitute, walk_panels};
+
 use base64::Engine as _;
 use monitoring_stack::render;
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{self, Expr, VectorSelector};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn gunzip(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(data)
-        .read_to_end(&mut out)
-        .expect("gzip data");
-    out
 }
 
 fn files_under(dir: &Path) -> BTreeSet<PathBuf> {
@@ -171,91 +164,6 @@ fn exported(metric: &str) -> bool {
     })
 }
 
-/// Grafana's macros and variables, replaced so the text is PromQL.
-fn substitute(expr: &str) -> String {
-    let mut text = expr.to_string();
-    for (from, to) in [
-        ("$__rate_interval", "5m"),
-        ("${__rate_interval}", "5m"),
-        ("$__interval_ms", "60000"),
-        ("$__interval", "1m"),
-        ("${__interval}", "1m"),
-        ("$__range_s", "3600"),
-        ("$__range", "1h"),
-        ("${__range}", "1h"),
-        ("$interval", "1m"),
-        ("$__auto_interval_interval", "1m"),
-    ] {
-        text = text.replace(from, to);
-    }
-    // Remaining variables: inside quotes they are text; outside they stand for a number, a
-    // duration or a label name, by what follows them.
-    let mut out = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '"' {
-            quoted = !quoted;
-        }
-        if c == '$' && !quoted {
-            let mut name = String::new();
-            if chars.peek() == Some(&'{') {
-                chars.next();
-                for c in chars.by_ref() {
-                    if c == '}' {
-                        break;
-                    }
-                    name.push(c);
-                }
-            } else {
-                while let Some(&c) = chars.peek() {
-                    if c.is_ascii_alphanumeric() || c == '_' {
-                        name.push(c);
-                        chars.next();
-                    } else {
-                        break;
-                    }
-                }
-            }
-            let next = chars.peek().copied();
-            let replacement = if next == Some(']') || next == Some(':') {
-                "5m"
-            } else if in_label_list(&out) {
-                "grafana_variable"
-            } else {
-                "1"
-            };
-            let _ = name;
-            out.push_str(replacement);
-            continue;
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Whether the text ends inside a label list: `by (`, `without (`, `on (`, `ignoring (`,
-/// `group_left (`, `group_right (` with no `)` since.
-fn in_label_list(text: &str) -> bool {
-    let Some(open) = text.rfind('(') else {
-        return false;
-    };
-    if text[open..].contains(')') {
-        return false;
-    }
-    let before = text[..open].trim_end();
-    [
-        "by",
-        "without",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
-    ]
-    .iter()
-    .any(|k| before.ends_with(k))
-}
-
 fn selectors<'a>(expr: &'a Expr, out: &mut Vec<&'a VectorSelector>) {
     match expr {
         Expr::Aggregate(a) => {
@@ -374,23 +282,6 @@ impl Report {
             self.failures
                 .push(format!("{source}: no stream selector in {expr:?}"));
         }
-    }
-}
-
-fn walk_panels<'a>(panels: &'a [Value], out: &mut Vec<&'a Value>) {
-    for panel in panels {
-        out.push(panel);
-        if let Some(inner) = panel.get("panels").and_then(Value::as_array) {
-            walk_panels(inner, out);
-        }
-    }
-}
-
-fn datasource_uid(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(o) => o.get("uid").and_then(Value::as_str).map(str::to_string),
-        _ => None,
     }
 }
 

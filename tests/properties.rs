@@ -189,6 +189,7 @@ const EXAMPLES: &[&str] = &[
     "krm/examples/minimal.yaml",
     "krm/examples/seed.yaml",
     "krm/examples/collectors-custom.yaml",
+    "krm/examples/collectors-full.yaml",
     "krm/examples/collectors-logs-only.yaml",
     "krm/examples/collectors-metrics-only.yaml",
     "krm/examples/grafana-alerting.yaml",

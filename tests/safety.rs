@@ -4,7 +4,9 @@
 //! - every Pod template the function writes (the storage setup Jobs, the Grafana CR's deployment
 //!   overlay) meets Pod Security "restricted", and security settings handed to charts never
 //!   weaken it (the pods charts render are checked as Helm renders them, in
-//!   `tests/deployability.rs`);
+//!   `tests/deployability.rs`); the one exception is the opt-in journal reader
+//!   (`spec.alloy.nodeLogs`), root with three read-only host paths in its own privileged
+//!   namespace;
 //! - every image and chart is pinned (a tag or digest, never `latest`, exact chart versions);
 //! - RBAC names the objects it grants (`resourceNames`) and never uses wildcards; the one
 //!   documented exception is `create` on Secrets, which RBAC cannot scope by name;
@@ -152,14 +154,31 @@ fn the_functions_own_pod_templates_meet_restricted() {
     );
 }
 
+/// The namespace of the opt-in journal reader (`spec.alloy.nodeLogs`), when it is on.
+fn node_logs_namespace(stack: &Value) -> Option<String> {
+    let node_logs = get(stack, &["spec", "alloy", "nodeLogs"])?;
+    (get(node_logs, &["enabled"]).and_then(Value::as_bool) == Some(true)).then(|| {
+        get(node_logs, &["namespace"])
+            .and_then(Value::as_str)
+            .unwrap_or("alloy-node-logs")
+            .to_string()
+    })
+}
+
 /// Keys under which charts take security settings, and the values that would weaken
 /// "restricted" if the function handed them over.
 #[test]
 fn security_settings_handed_to_charts_never_weaken_restricted() {
     let mut problems = Vec::new();
-    for (example, _, objects) in outputs() {
+    for (example, stack, objects) in outputs() {
+        let node_logs_namespace = node_logs_namespace(&stack);
         for object in &objects {
             let kind = text(object, &["kind"]).unwrap_or_default();
+            // The one documented exception: the opt-in journal reader, alone in its privileged
+            // namespace, mounts the host's journal read-only as root (README "Collection").
+            let journal_reader = kind == "Alloy"
+                && node_logs_namespace.is_some()
+                && text(object, &["metadata", "namespace"]) == node_logs_namespace.as_deref();
             let values = match kind {
                 "HelmRelease" => get(object, &["spec", "values"]),
                 "Alloy" | "Grafana" => object.get("spec"),
@@ -179,13 +198,21 @@ fn security_settings_handed_to_charts_never_weaken_restricted() {
                     {
                         problems.push(format!("{} is true", at()))
                     }
-                    "runAsNonRoot" if flag == Some(false) => {
+                    "runAsNonRoot" if flag == Some(false) && !journal_reader => {
                         problems.push(format!("{} is false", at()))
                     }
-                    "runAsUser" if value.as_u64() == Some(0) => {
+                    "runAsUser" if value.as_u64() == Some(0) && !journal_reader => {
                         problems.push(format!("{} is 0", at()))
                     }
-                    "hostPath" => problems.push(format!("{} mounts a host path", at())),
+                    "hostPath"
+                        if !(journal_reader
+                            && matches!(
+                                get(value, &["path"]).and_then(Value::as_str),
+                                Some("/var/log" | "/run/log/journal" | "/etc/machine-id")
+                            )) =>
+                    {
+                        problems.push(format!("{} mounts a host path", at()))
+                    }
                     "type" if value.as_str() == Some("Unconfined") => {
                         problems.push(format!("{} is Unconfined", at()))
                     }
@@ -611,8 +638,8 @@ fn every_namespace_used_is_created_or_a_declared_prerequisite() {
                 ));
             }
         }
-        // Every namespace the stack creates says what it enforces, and only node-exporter's
-        // (privileged by design) is privileged.
+        // Every namespace the stack creates says what it enforces, and only node-exporter's and
+        // the opt-in journal reader's (privileged by design) are privileged.
         for namespace in objects
             .iter()
             .filter(|o| text(o, &["kind"]) == Some("Namespace"))
@@ -621,12 +648,14 @@ fn every_namespace_used_is_created_or_a_declared_prerequisite() {
                 namespace,
                 &["metadata", "labels", "pod-security.kubernetes.io/enforce"],
             );
+            let name = text(namespace, &["metadata", "name"]);
             if level == Some("privileged")
-                && text(namespace, &["metadata", "name"])
+                && name
                     != Some(
                         text(&stack, &["spec", "nodeExporter", "namespace"])
                             .unwrap_or("node-exporter"),
                     )
+                && name != node_logs_namespace(&stack).as_deref()
             {
                 problems.push(format!("{example}: {} is privileged", name_of(namespace)));
             }

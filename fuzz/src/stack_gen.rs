@@ -433,6 +433,65 @@ impl<'a, 'b> Gen<'a, 'b> {
                     }),
                     ("resources", &mut |g| g.resources()),
                     ("values", &mut |g| g.values(0)),
+                    ("controlPlane", &mut |g| {
+                        g.fields(
+                            50,
+                            &mut [
+                                ("apiServer", &mut |g| g.boolean()),
+                                ("coreDns", &mut |g| g.boolean()),
+                                ("scheduler", &mut |g| g.boolean()),
+                                ("controllerManager", &mut |g| g.boolean()),
+                                ("etcd", &mut |g| g.boolean()),
+                            ],
+                        )
+                    }),
+                    ("allowLists", &mut |g| {
+                        g.fields(
+                            40,
+                            &mut [
+                                ("enabled", &mut |g| g.boolean()),
+                                ("cadvisor", &mut |g| g.list(2, |g| g.metric_name())),
+                                ("kubelet", &mut |g| g.list(2, |g| g.metric_name())),
+                                ("apiServer", &mut |g| g.list(2, |g| g.metric_name())),
+                                ("kubeStateMetrics", &mut |g| g.list(2, |g| g.metric_name())),
+                                ("nodeExporter", &mut |g| g.list(2, |g| g.metric_name())),
+                            ],
+                        )
+                    }),
+                    ("annotationAutodiscovery", &mut |g| g.boolean()),
+                ],
+            )
+        };
+        let mut events = |g: &mut Self| {
+            g.fields(
+                40,
+                &mut [
+                    ("enabled", &mut |g| g.boolean()),
+                    ("namespaces", &mut |g| g.list(3, |g| g.label())),
+                    ("resources", &mut |g| g.resources()),
+                    ("values", &mut |g| g.values(0)),
+                ],
+            )
+        };
+        let mut node_logs = |g: &mut Self| {
+            g.fields(
+                40,
+                &mut [
+                    ("enabled", &mut |g| g.boolean()),
+                    ("namespace", &mut |g| g.label()),
+                    ("units", &mut |g| {
+                        g.list(3, |g| {
+                            g.text(&[
+                                "kubelet.service",
+                                "containerd.service",
+                                "crio.service",
+                                "k3s.service",
+                                "kubelet",
+                            ])
+                        })
+                    }),
+                    ("resources", &mut |g| g.resources()),
+                    ("values", &mut |g| g.values(0)),
                 ],
             )
         };
@@ -443,8 +502,21 @@ impl<'a, 'b> Gen<'a, 'b> {
                 ("namespace", &mut |g| g.label()),
                 ("logs", &mut logs),
                 ("metrics", &mut metrics),
+                ("events", &mut events),
+                ("nodeLogs", &mut node_logs),
             ],
         )
+    }
+
+    fn metric_name(&mut self) -> Result<Value> {
+        self.text(&[
+            "container_oom_events_total",
+            "kubelet_pod_start_sli_duration_seconds_bucket",
+            "node_pressure_cpu_waiting_seconds_total",
+            "kube_pod_labels",
+            "job:up:sum",
+            "9bad",
+        ])
     }
 
     fn alert_rule(&mut self) -> Result<Value> {

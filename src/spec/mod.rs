@@ -12,8 +12,8 @@ pub mod values;
 
 pub use parse::{parse_stack, SpecError};
 pub use values::{
-    ChartVersion, DataKey, DnsLabel, DnsSubdomain, FluxDuration, HttpUrl, Image, Quantity,
-    RepoPath, Retention,
+    ChartVersion, DataKey, DnsLabel, DnsSubdomain, FluxDuration, HttpUrl, Image, MetricName,
+    Quantity, RepoPath, Retention,
 };
 
 use serde::{Deserialize, Serialize};
@@ -867,6 +867,11 @@ pub struct AlloySpec {
     pub namespace: DnsLabel,
     pub logs: AlloyLogsSpec,
     pub metrics: AlloyMetricsSpec,
+    /// Kubernetes events to Loki, collected once for the cluster (`alloy-events`).
+    pub events: AlloyEventsSpec,
+    /// Node journal logs (kubelet, container runtime) to Loki (`alloy-node-logs`): opt-in, in a
+    /// privileged namespace of its own.
+    pub node_logs: AlloyNodeLogsSpec,
 }
 
 impl Default for AlloySpec {
@@ -876,6 +881,132 @@ impl Default for AlloySpec {
             namespace: DnsLabel::fixed("alloy"),
             logs: AlloyLogsSpec::default(),
             metrics: AlloyMetricsSpec::default(),
+            events: AlloyEventsSpec::default(),
+            node_logs: AlloyNodeLogsSpec::default(),
+        }
+    }
+}
+
+/// The derived defaults are the intended ones: the collector follows Loki and watches every
+/// namespace.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AlloyEventsSpec {
+    /// The `alloy-events` Deployment (one replica: each event is sent once). Unset: on exactly
+    /// when Loki is on; `true` while `loki.enabled` is `false` is an error.
+    pub enabled: Option<bool>,
+    /// Namespaces whose events are collected; empty: all.
+    pub namespaces: Vec<DnsLabel>,
+    pub resources: Resources,
+    /// Extra values for the `Alloy` CR's spec (the Alloy chart's values), merged last.
+    pub values: ExtraValues,
+}
+
+impl AlloyEventsSpec {
+    /// Whether the events collector runs, given whether Loki does.
+    pub fn runs(&self, loki_enabled: bool) -> bool {
+        self.enabled.unwrap_or(loki_enabled)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AlloyNodeLogsSpec {
+    /// The `alloy-node-logs` DaemonSet reading each node's systemd journal. Off by default: it
+    /// mounts the host's journal (hostPath) and runs as root, so it lives in a namespace of its
+    /// own labelled Pod Security `privileged`; `true` while `loki.enabled` is `false` is an
+    /// error.
+    pub enabled: bool,
+    /// Its namespace (Pod Security `privileged`); must differ from every other component's.
+    pub namespace: DnsLabel,
+    /// systemd units whose journal entries are collected.
+    pub units: Vec<values::SystemdUnit>,
+    pub resources: Resources,
+    /// Extra values for the `Alloy` CR's spec (the Alloy chart's values), merged last.
+    pub values: ExtraValues,
+}
+
+impl Default for AlloyNodeLogsSpec {
+    fn default() -> Self {
+        AlloyNodeLogsSpec {
+            enabled: false,
+            namespace: DnsLabel::fixed("alloy-node-logs"),
+            units: [
+                "kubelet.service",
+                "containerd.service",
+                "crio.service",
+                "docker.service",
+            ]
+            .into_iter()
+            .map(values::SystemdUnit::fixed)
+            .collect(),
+            resources: Resources::default(),
+            values: ExtraValues::default(),
+        }
+    }
+}
+
+/// Control-plane scrapes of `alloy-metrics`. Managed clusters (EKS, GKE, AKS, ...) run the
+/// scheduler, controller-manager and etcd out of reach: leave those off there.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ControlPlaneSpec {
+    /// The API server through the `kubernetes` Service's endpoints (job `apiserver`).
+    pub api_server: bool,
+    /// CoreDNS: `k8s-app=kube-dns` pods in `kube-system`, port 9153 (job `coredns`).
+    pub core_dns: bool,
+    /// kube-scheduler: `component=kube-scheduler` pods in `kube-system`, https port 10259 (job
+    /// `kube-scheduler`). kubeadm binds it to 127.0.0.1 unless `--bind-address` says otherwise.
+    pub scheduler: bool,
+    /// kube-controller-manager: `component=kube-controller-manager` pods in `kube-system`,
+    /// https port 10257 (job `kube-controller-manager`); same binding caveat as the scheduler.
+    pub controller_manager: bool,
+    /// etcd: `component=etcd` pods in `kube-system`, http port 2381 (job `etcd`); kubeadm
+    /// serves it on 127.0.0.1 unless `--listen-metrics-urls` says otherwise.
+    pub etcd: bool,
+}
+
+impl Default for ControlPlaneSpec {
+    fn default() -> Self {
+        ControlPlaneSpec {
+            api_server: true,
+            core_dns: true,
+            scheduler: false,
+            controller_manager: false,
+            etcd: false,
+        }
+    }
+}
+
+/// Metric allow-lists: only the series the shipped dashboards, rules and alerts read are kept
+/// from the noisiest sources. Each list adds to the built-in one (`monitoring-stack render FILE
+/// --report` prints the result).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct AllowListsSpec {
+    /// `false`: keep every series of every source (no allow-list anywhere).
+    pub enabled: bool,
+    /// Metric names kept from cAdvisor besides the built-in list.
+    pub cadvisor: Vec<values::MetricName>,
+    /// Metric names kept from the kubelet besides the built-in list.
+    pub kubelet: Vec<values::MetricName>,
+    /// Metric names kept from the API server besides the built-in list.
+    pub api_server: Vec<values::MetricName>,
+    /// Metric names kept from kube-state-metrics besides the built-in list.
+    pub kube_state_metrics: Vec<values::MetricName>,
+    /// Metric names kept from node-exporter besides the built-in list.
+    pub node_exporter: Vec<values::MetricName>,
+}
+
+impl Default for AllowListsSpec {
+    fn default() -> Self {
+        AllowListsSpec {
+            enabled: true,
+            cadvisor: Vec::new(),
+            kubelet: Vec::new(),
+            api_server: Vec::new(),
+            kube_state_metrics: Vec::new(),
+            node_exporter: Vec::new(),
         }
     }
 }
@@ -1031,6 +1162,15 @@ pub struct AlloyMetricsSpec {
     pub write_relabel_rules: Vec<RelabelRule>,
     pub resources: Resources,
     pub values: ExtraValues,
+    /// API server, CoreDNS, scheduler, controller-manager, etcd.
+    pub control_plane: ControlPlaneSpec,
+    /// Per-source metric allow-lists (cAdvisor, kubelet, API server, kube-state-metrics,
+    /// node-exporter).
+    pub allow_lists: AllowListsSpec,
+    /// Scrape pods annotated `prometheus.io/scrape: "true"` or `k8s.grafana.com/scrape: "true"`
+    /// (port, path and scheme from the matching `.../port`, `/path`, `/scheme` annotations),
+    /// for workloads that ship no ServiceMonitor or PodMonitor (job `annotations`).
+    pub annotation_autodiscovery: bool,
 }
 
 impl AlloyMetricsSpec {
@@ -1052,6 +1192,9 @@ impl Default for AlloyMetricsSpec {
             write_relabel_rules: Vec::new(),
             resources: Resources::default(),
             values: ExtraValues::default(),
+            control_plane: ControlPlaneSpec::default(),
+            allow_lists: AllowListsSpec::default(),
+            annotation_autodiscovery: false,
         }
     }
 }

@@ -225,7 +225,7 @@ fn check_consumer_bounds(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>
             ));
         }
     }
-    let resources: [(&str, &super::Resources); 9] = [
+    let resources: [(&str, &super::Resources); 11] = [
         ("grafanaOperator", &spec.grafana_operator.resources),
         ("grafana", &spec.grafana.resources),
         ("loki", &spec.loki.resources),
@@ -233,6 +233,8 @@ fn check_consumer_bounds(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>
         ("alloyOperator", &spec.alloy_operator.resources),
         ("alloy.logs", &spec.alloy.logs.resources),
         ("alloy.metrics", &spec.alloy.metrics.resources),
+        ("alloy.events", &spec.alloy.events.resources),
+        ("alloy.nodeLogs", &spec.alloy.node_logs.resources),
         ("kubeStateMetrics", &spec.kube_state_metrics.resources),
         ("nodeExporter", &spec.node_exporter.resources),
     ];
@@ -390,6 +392,24 @@ fn check_collectors(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
         errors.push(SpecError::new(
             "spec.alloy.metrics.enabled",
             "the metrics collector is switched on but Mimir is off (spec.mimir.enabled: false), so it has nowhere to send metrics: remove this field (the collector follows Mimir) or switch Mimir on",
+        ));
+    }
+    if alloy.events.enabled == Some(true) && !spec.loki.enabled {
+        errors.push(SpecError::new(
+            "spec.alloy.events.enabled",
+            "the events collector is switched on but Loki is off (spec.loki.enabled: false), so it has nowhere to send events: remove this field (the collector follows Loki) or switch Loki on",
+        ));
+    }
+    if alloy.node_logs.enabled && !spec.loki.enabled {
+        errors.push(SpecError::new(
+            "spec.alloy.nodeLogs.enabled",
+            "node logs go to Loki, which is off (spec.loki.enabled: false): switch Loki on or leave node logs off",
+        ));
+    }
+    if alloy.node_logs.enabled && alloy.node_logs.units.is_empty() {
+        errors.push(SpecError::new(
+            "spec.alloy.nodeLogs.units",
+            "needs at least one systemd unit (e.g. \"kubelet.service\")",
         ));
     }
     if alloy.logs.runs(spec.loki.enabled) {
@@ -1156,7 +1176,7 @@ fn secret_settings(settings: &serde_yaml_ng::Mapping, prefix: &str) -> Vec<Strin
 /// (field name, enabled, namespace) of every component that lands in a namespace of its own.
 pub(crate) fn component_namespaces(
     spec: &MonitoringStackSpec,
-) -> [(&'static str, bool, &DnsLabel); 8] {
+) -> [(&'static str, bool, &DnsLabel); 9] {
     [
         (
             "grafanaOperator",
@@ -1172,6 +1192,11 @@ pub(crate) fn component_namespaces(
             &spec.alloy_operator.namespace,
         ),
         ("alloy", spec.alloy.enabled, &spec.alloy.namespace),
+        (
+            "alloy.nodeLogs",
+            spec.alloy.enabled && spec.alloy.node_logs.enabled,
+            &spec.alloy.node_logs.namespace,
+        ),
         (
             "kubeStateMetrics",
             spec.kube_state_metrics.enabled,

@@ -71,6 +71,7 @@ fn pattern_of(type_name: &str) -> Option<&'static str> {
         "ChartVersion" => "^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$",
         "HttpUrl" => "^https?://",
         "DataKey" => "^[-._a-zA-Z0-9]+$",
+        "MetricName" => "^[a-zA-Z_:][a-zA-Z0-9_:]*$",
         _ => return None,
     })
 }
@@ -608,6 +609,56 @@ validated_string!(
     UrlPath,
     check_url_path
 );
+
+validated_string!(
+    /// A Prometheus metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
+    MetricName,
+    check_metric_name
+);
+validated_string!(
+    /// A systemd unit name (`kubelet.service`): letters, digits and `:_.@-`, with a suffix.
+    SystemdUnit,
+    check_systemd_unit
+);
+
+impl SystemdUnit {
+    pub(crate) fn fixed(text: &'static str) -> Self {
+        SystemdUnit(text.to_string())
+    }
+}
+
+fn check_metric_name(text: &str) -> Result<(), String> {
+    let mut chars = text.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| is_word(c) || c == ':');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not a valid metric name (letters, digits, '_' and ':', not starting with a digit)"
+        ))
+    }
+}
+
+fn check_systemd_unit(text: &str) -> Result<(), String> {
+    let ok = !text.is_empty()
+        && text.len() <= 256
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.' | '@' | '-'))
+        && text.rsplit_once('.').is_some_and(|(name, suffix)| {
+            !name.is_empty() && !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_lowercase())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not a systemd unit name (e.g. \"kubelet.service\")"
+        ))
+    }
+}
 
 impl UrlPath {
     pub(crate) fn fixed(text: &'static str) -> Self {

@@ -1,9 +1,23 @@
 //! The `kube-state-metrics/` and `node-exporter/` folders: the two exporters, each with the
 //! ServiceMonitor its chart creates (scraped by `alloy-metrics` like every other monitor).
 
+use super::allow_lists::{self, Source};
 use super::{ChartFolder, Component, Context};
 use crate::versions;
 use serde_json::json;
+
+/// The ServiceMonitor `metricRelabelings` that keep only `source`'s allow-list: empty when the
+/// allow-lists are off.
+fn allow_list_relabelings(ctx: &Context, source: Source) -> serde_json::Value {
+    match allow_lists::kept(&ctx.spec().alloy.metrics.allow_lists, source) {
+        Some(names) => json!([{
+            "action": "keep",
+            "sourceLabels": ["__name__"],
+            "regex": allow_lists::regex(&names),
+        }]),
+        None => json!([]),
+    }
+}
 
 pub const KUBE_STATE_METRICS_FOLDER: &str = "kube-state-metrics";
 pub const NODE_EXPORTER_FOLDER: &str = "node-exporter";
@@ -19,7 +33,12 @@ pub fn kube_state_metrics(ctx: &Context) -> Option<Component> {
                 "enabled": true,
                 // The series describe other objects: their `namespace`, `pod`, ... labels must
                 // win over the scrape target's own.
-                "http": { "honorLabels": true },
+                // Only the allow-listed series (the chart's main endpoint; its self-metrics
+                // endpoint is off).
+                "http": {
+                    "honorLabels": true,
+                    "metricRelabelings": allow_list_relabelings(ctx, Source::KubeStateMetrics),
+                },
             },
         },
     });
@@ -53,6 +72,7 @@ pub fn node_exporter(ctx: &Context) -> Option<Component> {
                     "sourceLabels": ["__meta_kubernetes_pod_node_name"],
                     "targetLabel": "instance",
                 }],
+                "metricRelabelings": allow_list_relabelings(ctx, Source::NodeExporter),
             },
         },
         // Every node, tainted or not, has metrics worth having.

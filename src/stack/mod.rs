@@ -4,6 +4,7 @@
 //! then adds the Flux sources and one Flux `Kustomization` per component folder. Components never
 //! parse YAML and never see the ResourceList.
 
+pub mod allow_lists;
 mod alloy;
 mod control_plane;
 mod endpoints;
@@ -15,6 +16,7 @@ mod mimir;
 pub mod mixins;
 pub mod object;
 pub mod prerequisites;
+pub mod report;
 pub mod storage;
 
 use crate::spec::{Layout, MonitoringStack, MonitoringStackSpec};
@@ -148,6 +150,7 @@ pub fn expand(stack: &MonitoringStack) -> Vec<Generated> {
         mimir::build(&ctx),
         alloy::operator(&ctx),
         alloy::collectors(&ctx),
+        alloy::node_logs(&ctx),
         exporters::kube_state_metrics(&ctx),
         exporters::node_exporter(&ctx),
     ]

@@ -333,6 +333,84 @@ pub const SCHEMA: &[BlockSchema] = &[
         required: &["enabled"],
         blocks: &[],
     },
+    // Issue 19 (appended). Read from Alloy v1.18's reference docs
+    // (`reference/components/loki/loki.source.kubernetes_events.md`, `loki.process.md`,
+    // `loki.source.journal.md`, `loki.relabel.md`, `prometheus/prometheus.relabel.md`) and
+    // their argument structs (`internal/component/loki/source/kubernetes_events`,
+    // `loki/process/stages`, `loki/source/journal`, `loki/relabel`, `prometheus/relabel`).
+    BlockSchema {
+        path: "loki.source.kubernetes_events",
+        attributes: &["forward_to", "job_name", "log_format", "namespaces"],
+        required: &["forward_to"],
+        blocks: &["client"],
+    },
+    BlockSchema {
+        path: "loki.process",
+        attributes: &["forward_to"],
+        required: &["forward_to"],
+        blocks: &[
+            "stage.drop",
+            "stage.json",
+            "stage.label_drop",
+            "stage.label_keep",
+            "stage.labels",
+            "stage.logfmt",
+            "stage.match",
+            "stage.regex",
+            "stage.static_labels",
+            "stage.structured_metadata",
+        ],
+    },
+    BlockSchema {
+        path: "loki.process/stage.logfmt",
+        attributes: &["mapping", "source"],
+        required: &["mapping"],
+        blocks: &[],
+    },
+    BlockSchema {
+        path: "loki.process/stage.structured_metadata",
+        attributes: &["values", "regex"],
+        required: &[],
+        blocks: &[],
+    },
+    BlockSchema {
+        path: "prometheus.relabel",
+        attributes: &["forward_to", "max_cache_size"],
+        required: &["forward_to"],
+        blocks: &["rule"],
+    },
+    BlockSchema {
+        path: "prometheus.relabel/rule",
+        attributes: RELABEL_RULE,
+        required: &[],
+        blocks: &[],
+    },
+    BlockSchema {
+        path: "loki.source.journal",
+        attributes: &[
+            "format_as_json",
+            "max_age",
+            "path",
+            "relabel_rules",
+            "matches",
+            "forward_to",
+            "labels",
+        ],
+        required: &["forward_to"],
+        blocks: &[],
+    },
+    BlockSchema {
+        path: "loki.relabel",
+        attributes: &["forward_to", "max_cache_size"],
+        required: &["forward_to"],
+        blocks: &["rule"],
+    },
+    BlockSchema {
+        path: "loki.relabel/rule",
+        attributes: RELABEL_RULE,
+        required: &[],
+        blocks: &[],
+    },
 ];
 
 /// The components the table knows (its top-level paths).

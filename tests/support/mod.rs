@@ -23,6 +23,7 @@ pub mod flux_order;
 pub mod helm;
 mod helm_values;
 pub mod pod_security;
+pub mod promql;
 pub mod references;
 mod yaml;
 

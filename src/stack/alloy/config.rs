@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 /// Every Alloy component the writer may emit. Each is generally available in Alloy v1.18 (the
 /// version the pinned Alloy chart 1.11.0 runs), so the chart's default
 /// `alloy.stabilityLevel: generally-available` runs them all. Indexed by [`Component`].
-pub const COMPONENTS: [&str; 9] = [
+pub const COMPONENTS: [&str; 14] = [
     "discovery.kubernetes",
     "discovery.relabel",
     "loki.source.kubernetes",
@@ -30,6 +30,11 @@ pub const COMPONENTS: [&str; 9] = [
     "prometheus.remote_write",
     "prometheus.scrape",
     "mimir.rules.kubernetes",
+    "loki.source.kubernetes_events",
+    "loki.process",
+    "prometheus.relabel",
+    "loki.source.journal",
+    "loki.relabel",
 ];
 
 /// An Alloy component; its name is `COMPONENTS[component as usize]`.
@@ -44,11 +49,16 @@ pub enum Component {
     PrometheusRemoteWrite = 6,
     PrometheusScrape = 7,
     MimirRulesKubernetes = 8,
+    LokiSourceKubernetesEvents = 9,
+    LokiProcess = 10,
+    PrometheusRelabel = 11,
+    LokiSourceJournal = 12,
+    LokiRelabel = 13,
 }
 
 impl Component {
     #[cfg(test)]
-    pub const ALL: [Component; 9] = [
+    pub const ALL: [Component; 14] = [
         Component::DiscoveryKubernetes,
         Component::DiscoveryRelabel,
         Component::LokiSourceKubernetes,
@@ -58,6 +68,11 @@ impl Component {
         Component::PrometheusRemoteWrite,
         Component::PrometheusScrape,
         Component::MimirRulesKubernetes,
+        Component::LokiSourceKubernetesEvents,
+        Component::LokiProcess,
+        Component::PrometheusRelabel,
+        Component::LokiSourceJournal,
+        Component::LokiRelabel,
     ];
 
     pub fn name(self) -> &'static str {
@@ -411,9 +426,14 @@ pub struct Block {
 }
 
 impl Block {
+    /// A block; `name` is an identifier or a dotted chain of them (`stage.logfmt`).
     pub fn new(name: &'static str) -> Block {
+        debug_assert!(
+            name.split('.').all(is_identifier),
+            "{name:?} is not an Alloy block name"
+        );
         Block {
-            name: Ident::fixed(name),
+            name: Ident(name.to_string()),
             body: Body::default(),
         }
     }

@@ -99,13 +99,7 @@ pub fn config(spec: &AlloyLogsSpec, sink: &Sink) -> Config {
         .attr("targets", pods.export("targets"))
         .blocks(rules);
 
-    let mut endpoint = Block::new("endpoint").attr("url", sink.url.as_str());
-    if let Some(tenant) = sink.tenant {
-        endpoint = endpoint.attr("tenant_id", tenant);
-    }
-    let write = ComponentBlock::new(Component::LokiWrite, Ident::fixed("loki"))
-        .attr("external_labels", cluster_label(sink.cluster))
-        .block(endpoint);
+    let write = loki_write(sink);
 
     let source = ComponentBlock::new(Component::LokiSourceKubernetes, Ident::fixed("pods"))
         .attr("targets", relabel.export("output"))
@@ -116,6 +110,17 @@ pub fn config(spec: &AlloyLogsSpec, sink: &Sink) -> Config {
     config.push(source);
     config.push(write);
     config
+}
+
+/// `loki.write "loki"`: the push URL, the tenant and the `cluster` label.
+pub fn loki_write(sink: &Sink) -> ComponentBlock {
+    let mut endpoint = Block::new("endpoint").attr("url", sink.url.as_str());
+    if let Some(tenant) = sink.tenant {
+        endpoint = endpoint.attr("tenant_id", tenant);
+    }
+    ComponentBlock::new(Component::LokiWrite, Ident::fixed("loki"))
+        .attr("external_labels", cluster_label(sink.cluster))
+        .block(endpoint)
 }
 
 /// `{ cluster = "<name>" }`.

@@ -7,9 +7,88 @@ use super::config::{Block, Component, ComponentBlock, Config, Expr, Ident, Key, 
 use super::logs::cluster_label;
 use super::relabel_rule;
 use crate::spec::AlloyMetricsSpec;
+use crate::stack::allow_lists::{self, Source};
 
 /// The service-account credentials the kubelet accepts (its ClusterRole allows `nodes/metrics`).
 const SERVICE_ACCOUNT_TOKEN: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+/// The cluster CA, which signed the API server's serving certificate.
+const SERVICE_ACCOUNT_CA: &str = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+
+/// A control-plane component that runs as pods in `kube-system` (static pods on kubeadm
+/// clusters, a Deployment for CoreDNS), scraped pod by pod.
+pub struct PodJob {
+    /// The `job` label: what the mixins select on.
+    pub job: &'static str,
+    /// The Alloy component label (an identifier).
+    pub label: &'static str,
+    /// Label selector of its pods in `kube-system`.
+    pub selector: &'static str,
+    pub port: u16,
+    pub https: bool,
+}
+
+/// CoreDNS: the coredns-mixin and kube-prometheus-stack select `job="coredns"`.
+pub const COREDNS: PodJob = PodJob {
+    job: "coredns",
+    label: "coredns",
+    selector: "k8s-app=kube-dns",
+    port: 9153,
+    https: false,
+};
+/// The kubernetes-mixin's `kubeSchedulerSelector` is `job="kube-scheduler"`.
+pub const SCHEDULER: PodJob = PodJob {
+    job: "kube-scheduler",
+    label: "kube_scheduler",
+    selector: "component=kube-scheduler",
+    port: 10259,
+    https: true,
+};
+/// The kubernetes-mixin's `kubeControllerManagerSelector` is `job="kube-controller-manager"`.
+pub const CONTROLLER_MANAGER: PodJob = PodJob {
+    job: "kube-controller-manager",
+    label: "kube_controller_manager",
+    selector: "component=kube-controller-manager",
+    port: 10257,
+    https: true,
+};
+/// The etcd-mixin selects `job=~".*etcd.*"`; kubeadm serves plain-HTTP metrics on 2381.
+pub const ETCD: PodJob = PodJob {
+    job: "etcd",
+    label: "etcd",
+    selector: "component=etcd",
+    port: 2381,
+    https: false,
+};
+
+/// The API server's job: kube-prometheus and kube-prometheus-stack set the kubernetes-mixin's
+/// `kubeApiserverSelector` to `job="apiserver"` (the mixin's own default is now
+/// `kube-apiserver`: vendored mixin output must be built with `apiserver`).
+pub const API_SERVER_JOB: &str = "apiserver";
+
+/// The annotation-autodiscovery job.
+pub const ANNOTATIONS_JOB: &str = "annotations";
+
+/// The pod-based control-plane jobs the spec switches on, in order.
+pub fn pod_jobs(spec: &AlloyMetricsSpec) -> Vec<&'static PodJob> {
+    let cp = &spec.control_plane;
+    [
+        (cp.core_dns, &COREDNS),
+        (cp.scheduler, &SCHEDULER),
+        (cp.controller_manager, &CONTROLLER_MANAGER),
+        (cp.etcd, &ETCD),
+    ]
+    .into_iter()
+    .filter_map(|(on, job)| on.then_some(job))
+    .collect()
+}
+
+/// `rule { source_labels = [from]; target_label = to }`.
+fn copy_label(from: &'static str, to: &'static str) -> Block {
+    Block::new("rule")
+        .attr("source_labels", Expr::strings([from]))
+        .attr("target_label", to)
+        .attr("action", "replace")
+}
 
 /// Where the metrics go: the remote-write URL and the tenant (multi-tenancy).
 pub struct Sink<'a> {
@@ -56,17 +135,44 @@ pub fn config(spec: &AlloyMetricsSpec, sink: &Sink) -> Config {
         );
     }
 
+    // Between an allow-listed scrape and the remote write: keep only the listed names.
+    let allow_list = |config: &mut Config, source: Source, label: &'static str| -> Expr {
+        match allow_lists::kept(&spec.allow_lists, source) {
+            Some(names) => {
+                let relabel =
+                    ComponentBlock::new(Component::PrometheusRelabel, Ident::fixed(label))
+                        .attr("forward_to", receiver())
+                        .block(
+                            Block::new("rule")
+                                .attr("source_labels", Expr::strings(["__name__"]))
+                                .attr("regex", allow_lists::regex(&names))
+                                .attr("action", "keep"),
+                        );
+                let to = Expr::Array(vec![relabel.export("receiver")]);
+                config.push(relabel);
+                to
+            }
+            None => receiver(),
+        }
+    };
+
     if spec.scrape_kubelet || spec.scrape_cadvisor {
         let nodes = ComponentBlock::new(Component::DiscoveryKubernetes, Ident::fixed("nodes"))
             .attr("role", "node");
         // The job names the kubernetes-mixin dashboards and alerts select on.
-        for (wanted, job, path) in [
-            (spec.scrape_kubelet, "kubelet", "/metrics"),
-            (spec.scrape_cadvisor, "cadvisor", "/metrics/cadvisor"),
+        for (wanted, job, path, source) in [
+            (spec.scrape_kubelet, "kubelet", "/metrics", Source::Kubelet),
+            (
+                spec.scrape_cadvisor,
+                "cadvisor",
+                "/metrics/cadvisor",
+                Source::Cadvisor,
+            ),
         ] {
             if !wanted {
                 continue;
             }
+            let forward_to = allow_list(&mut config, source, job);
             config.push(
                 ComponentBlock::new(Component::PrometheusScrape, Ident::fixed(job))
                     .attr("targets", nodes.export("targets"))
@@ -75,13 +181,117 @@ pub fn config(spec: &AlloyMetricsSpec, sink: &Sink) -> Config {
                     .attr("metrics_path", path)
                     .attr("scrape_interval", interval)
                     .attr("bearer_token_file", SERVICE_ACCOUNT_TOKEN)
-                    .attr("forward_to", receiver())
+                    .attr("forward_to", forward_to)
                     // Kubelet serving certificates are usually self-signed.
                     .block(Block::new("tls_config").attr("insecure_skip_verify", true))
                     .block(clustering()),
             );
         }
         config.push(nodes);
+    }
+
+    if spec.control_plane.api_server {
+        // The `kubernetes` Service's EndpointSlice in `default`: each API server instance,
+        // over https with the service-account token (RBAC: `nonResourceURLs: [/metrics]`).
+        let discovery =
+            ComponentBlock::new(Component::DiscoveryKubernetes, Ident::fixed(API_SERVER_JOB))
+                .attr("role", "endpointslice")
+                .block(Block::new("namespaces").attr("names", Expr::strings(["default"])))
+                .block(
+                    Block::new("selectors")
+                        .attr("role", "endpointslice")
+                        .attr("label", "kubernetes.io/service-name=kubernetes"),
+                );
+        let relabel =
+            ComponentBlock::new(Component::DiscoveryRelabel, Ident::fixed(API_SERVER_JOB))
+                .attr("targets", discovery.export("targets"))
+                .block(
+                    Block::new("rule")
+                        .attr(
+                            "source_labels",
+                            Expr::strings(["__meta_kubernetes_endpointslice_port_name"]),
+                        )
+                        .attr("regex", "https")
+                        .attr("action", "keep"),
+                );
+        let forward_to = allow_list(&mut config, Source::ApiServer, API_SERVER_JOB);
+        config.push(
+            ComponentBlock::new(Component::PrometheusScrape, Ident::fixed(API_SERVER_JOB))
+                .attr("targets", relabel.export("output"))
+                .attr("job_name", API_SERVER_JOB)
+                .attr("scheme", "https")
+                .attr("scrape_interval", interval)
+                .attr("bearer_token_file", SERVICE_ACCOUNT_TOKEN)
+                .attr("forward_to", forward_to)
+                // The serving certificate names the Service (`kubernetes`), not always the
+                // endpoint's IP.
+                .block(
+                    Block::new("tls_config")
+                        .attr("ca_file", SERVICE_ACCOUNT_CA)
+                        .attr("server_name", "kubernetes"),
+                )
+                .block(clustering()),
+        );
+        config.push(discovery);
+        config.push(relabel);
+    }
+
+    for job in pod_jobs(spec) {
+        let discovery =
+            ComponentBlock::new(Component::DiscoveryKubernetes, Ident::fixed(job.label))
+                .attr("role", "pod")
+                .block(Block::new("namespaces").attr("names", Expr::strings(["kube-system"])))
+                .block(
+                    Block::new("selectors")
+                        .attr("role", "pod")
+                        .attr("label", job.selector),
+                );
+        // One target per pod at its IP and the metrics port, whatever ports it declares
+        // (static pods declare none); duplicates collapse into one target.
+        let relabel = ComponentBlock::new(Component::DiscoveryRelabel, Ident::fixed(job.label))
+            .attr("targets", discovery.export("targets"))
+            .block(
+                Block::new("rule")
+                    .attr(
+                        "source_labels",
+                        Expr::strings(["__meta_kubernetes_pod_phase"]),
+                    )
+                    .attr("regex", "Running")
+                    .attr("action", "keep"),
+            )
+            .block(
+                Block::new("rule")
+                    .attr("source_labels", Expr::strings(["__meta_kubernetes_pod_ip"]))
+                    .attr("regex", "(.+)")
+                    .attr("replacement", format!("$1:{}", job.port))
+                    .attr("target_label", "__address__")
+                    .attr("action", "replace"),
+            )
+            .block(copy_label("__meta_kubernetes_namespace", "namespace"))
+            .block(copy_label("__meta_kubernetes_pod_name", "pod"))
+            .block(copy_label("__meta_kubernetes_pod_node_name", "node"));
+        let mut scrape = ComponentBlock::new(Component::PrometheusScrape, Ident::fixed(job.label))
+            .attr("targets", relabel.export("output"))
+            .attr("job_name", job.job)
+            .attr("scheme", if job.https { "https" } else { "http" })
+            .attr("scrape_interval", interval);
+        if job.https {
+            // Delegated authorization: the service-account token and `/metrics` get; the
+            // serving certificates are self-signed.
+            scrape = scrape
+                .attr("bearer_token_file", SERVICE_ACCOUNT_TOKEN)
+                .attr("forward_to", receiver())
+                .block(Block::new("tls_config").attr("insecure_skip_verify", true));
+        } else {
+            scrape = scrape.attr("forward_to", receiver());
+        }
+        config.push(discovery);
+        config.push(relabel);
+        config.push(scrape.block(clustering()));
+    }
+
+    if spec.annotation_autodiscovery {
+        autodiscovery(&mut config, interval, receiver());
     }
 
     for scrape in &spec.extra_scrapes {
@@ -139,4 +349,91 @@ pub fn rules_sync(address: &str, tenant: Option<&str>, cluster: &str) -> Compone
                 .attr("value", cluster),
         ),
     )
+}
+
+/// The scrape annotations: (`prometheus.io/...` meta label, `k8s.grafana.com/...` meta label,
+/// target label, regex of an accepted value). The second annotation wins when both are set.
+const ANNOTATIONS: [(&str, &str, &str, &str); 2] = [
+    (
+        "__meta_kubernetes_pod_annotation_prometheus_io_path",
+        "__meta_kubernetes_pod_annotation_k8s_grafana_com_metrics_path",
+        "__metrics_path__",
+        "(/.*)",
+    ),
+    (
+        "__meta_kubernetes_pod_annotation_prometheus_io_scheme",
+        "__meta_kubernetes_pod_annotation_k8s_grafana_com_metrics_scheme",
+        "__scheme__",
+        "(https?)",
+    ),
+];
+
+/// Annotation autodiscovery: running pods annotated `prometheus.io/scrape: "true"` or
+/// `k8s.grafana.com/scrape: "true"`, at the annotated port (`prometheus.io/port`,
+/// `k8s.grafana.com/metrics.portNumber`), path and scheme; shared by the clustered replicas.
+/// Without a port annotation every declared container port is scraped (as Prometheus's own
+/// example `kubernetes-pods` job does).
+fn autodiscovery(config: &mut Config, interval: &str, forward_to: Expr) {
+    let discovery = ComponentBlock::new(Component::DiscoveryKubernetes, Ident::fixed("annotated"))
+        .attr("role", "pod");
+    let mut rules = vec![
+        Block::new("rule")
+            .attr(
+                "source_labels",
+                Expr::strings([
+                    "__meta_kubernetes_pod_annotation_prometheus_io_scrape",
+                    "__meta_kubernetes_pod_annotation_k8s_grafana_com_scrape",
+                ]),
+            )
+            .attr("separator", ";")
+            .attr("regex", "true;.*|.*;true")
+            .attr("action", "keep"),
+        Block::new("rule")
+            .attr(
+                "source_labels",
+                Expr::strings(["__meta_kubernetes_pod_phase"]),
+            )
+            .attr("regex", "Running")
+            .attr("action", "keep"),
+    ];
+    for annotation in [
+        "__meta_kubernetes_pod_annotation_prometheus_io_port",
+        "__meta_kubernetes_pod_annotation_k8s_grafana_com_metrics_portNumber",
+    ] {
+        rules.push(
+            Block::new("rule")
+                .attr("source_labels", Expr::strings(["__address__", annotation]))
+                .attr("separator", ";")
+                .attr("regex", "(.+?)(?::\\d+)?;(\\d+)")
+                .attr("replacement", "$1:$2")
+                .attr("target_label", "__address__")
+                .attr("action", "replace"),
+        );
+    }
+    for (prometheus_io, grafana, target, regex) in ANNOTATIONS {
+        for annotation in [prometheus_io, grafana] {
+            rules.push(
+                Block::new("rule")
+                    .attr("source_labels", Expr::strings([annotation]))
+                    .attr("regex", regex)
+                    .attr("target_label", target)
+                    .attr("action", "replace"),
+            );
+        }
+    }
+    // No per-container label: the targets of one pod at the annotated port collapse into one.
+    rules.push(copy_label("__meta_kubernetes_namespace", "namespace"));
+    rules.push(copy_label("__meta_kubernetes_pod_name", "pod"));
+    let relabel = ComponentBlock::new(Component::DiscoveryRelabel, Ident::fixed("annotated"))
+        .attr("targets", discovery.export("targets"))
+        .blocks(rules);
+    let scrape = ComponentBlock::new(Component::PrometheusScrape, Ident::fixed("annotated"))
+        .attr("targets", relabel.export("output"))
+        .attr("job_name", ANNOTATIONS_JOB)
+        .attr("scrape_interval", interval)
+        .attr("forward_to", forward_to)
+        .block(Block::new("clustering").attr("enabled", true));
+    config.push(discovery);
+    config.push(relabel);
+    config.push(scrape);
 }

@@ -7,8 +7,10 @@
 //! `alloy-metrics` (switching one on explicitly while its backend is off is a spec error).
 
 pub mod config;
+pub mod events;
 pub mod logs;
 pub mod metrics;
+pub mod node_logs;
 #[cfg(test)]
 mod tests;
 
@@ -29,6 +31,10 @@ pub const ALLOY_API_VERSION: &str = "collectors.grafana.com/v1alpha1";
 pub const ALLOY_KIND: &str = "Alloy";
 pub const LOGS_NAME: &str = "alloy-logs";
 pub const METRICS_NAME: &str = "alloy-metrics";
+pub const EVENTS_NAME: &str = "alloy-events";
+pub const NODE_LOGS_NAME: &str = "alloy-node-logs";
+/// The node-logs collector's folder (its namespace is Pod Security `privileged`).
+pub const NODE_LOGS_FOLDER: &str = "alloy-node-logs";
 
 pub fn operator(ctx: &Context) -> Option<Component> {
     let spec = &ctx.spec().alloy_operator;
@@ -79,6 +85,7 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
             "alloy": alloy_values(&text, &spec.logs.resources, json!({})),
             // Alloy's own metrics, scraped by alloy-metrics.
             "serviceMonitor": { "enabled": true },
+            "rbac": rbac(rbac::logs()),
             "global": restricted_pod()["global"],
             "configReloader": restricted_pod()["configReloader"],
         });
@@ -115,6 +122,7 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
                 json!({ "clustering": { "enabled": true, "name": METRICS_NAME } }),
             ),
             "serviceMonitor": { "enabled": true },
+            "rbac": rbac(rbac::metrics(&spec.metrics)),
             "global": restricted_pod()["global"],
             "configReloader": restricted_pod()["configReloader"],
         });
@@ -123,7 +131,191 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
             alloy_cr(ctx, METRICS_NAME, namespace, values, &spec.metrics.values),
         );
     }
+    if let (true, Some(url)) = (
+        spec.events.runs(ctx.spec().loki.enabled),
+        ctx.loki_push_url(),
+    ) {
+        let text = events::config(
+            &spec.events,
+            &logs::Sink {
+                url,
+                tenant: ctx.loki_tenant(),
+                cluster,
+            },
+        )
+        .render();
+        // One replica: the events source has no clustering, and two would send each event twice.
+        let values = json!({
+            "controller": {
+                "type": "deployment",
+                "replicas": 1,
+                "volumes": data_volume(),
+            },
+            "alloy": alloy_values(&text, &spec.events.resources, json!({})),
+            "serviceMonitor": { "enabled": true },
+            "rbac": rbac(rbac::events()),
+            "global": restricted_pod()["global"],
+            "configReloader": restricted_pod()["configReloader"],
+        });
+        component.push(
+            &format!("{EVENTS_NAME}.yaml"),
+            alloy_cr(ctx, EVENTS_NAME, namespace, values, &spec.events.values),
+        );
+    }
     Some(component)
+}
+
+/// The node-logs collector (opt-in): its own folder and namespace, Pod Security `privileged`,
+/// so the `alloy` namespace stays `restricted`.
+pub fn node_logs(ctx: &Context) -> Option<Component> {
+    let spec = &ctx.spec().alloy;
+    let url = ctx.loki_push_url()?;
+    if !spec.enabled || !spec.node_logs.enabled || !ctx.spec().loki.enabled {
+        return None;
+    }
+    let node_logs = &spec.node_logs;
+    let namespace = node_logs.namespace.as_str();
+    let mut component = Component::new(NODE_LOGS_FOLDER, namespace, vec![OPERATOR_FOLDER]);
+    component.push(
+        "namespace.yaml",
+        ctx.namespace(
+            namespace,
+            super::PodSecurity::Privileged(
+                "alloy-node-logs reads each node's systemd journal through read-only hostPath \
+                 mounts (/var/log, /run/log/journal, /etc/machine-id) as root",
+            ),
+        ),
+    );
+    let text = node_logs::config(
+        node_logs,
+        &logs::Sink {
+            url,
+            tenant: ctx.loki_tenant(),
+            cluster: ctx.cluster_name(),
+        },
+    )
+    .render();
+    let mut volumes = vec![json!({ "name": STORAGE_VOLUME, "emptyDir": {} })];
+    let mut mounts = vec![json!({ "name": STORAGE_VOLUME, "mountPath": STORAGE_PATH })];
+    for (name, path, kind) in JOURNAL_MOUNTS {
+        volumes.push(json!({ "name": name, "hostPath": { "path": path, "type": kind } }));
+        mounts.push(json!({ "name": name, "mountPath": path, "readOnly": true }));
+    }
+    let values = json!({
+        "controller": {
+            "type": "daemonset",
+            "tolerations": [ { "operator": "Exists" } ],
+            "volumes": { "extra": volumes },
+        },
+        "alloy": alloy_values(
+            &text,
+            &node_logs.resources,
+            json!({
+                "mounts": { "extra": mounts },
+                // The journal's files are root's (mode 0640): root, but nothing more — no
+                // capabilities, no privilege escalation, the runtime's seccomp profile.
+                "securityContext": {
+                    "runAsUser": 0,
+                    "runAsGroup": 0,
+                    "runAsNonRoot": false,
+                    "allowPrivilegeEscalation": false,
+                    "capabilities": { "drop": ["ALL"] },
+                    "seccompProfile": { "type": "RuntimeDefault" },
+                },
+            }),
+        ),
+        "serviceMonitor": { "enabled": true },
+        // It reads no Kubernetes API.
+        "rbac": { "create": false },
+        "global": {
+            "podSecurityContext": { "seccompProfile": { "type": "RuntimeDefault" } },
+        },
+        "configReloader": restricted_pod()["configReloader"],
+    });
+    component.push(
+        &format!("{NODE_LOGS_NAME}.yaml"),
+        alloy_cr(ctx, NODE_LOGS_NAME, namespace, values, &node_logs.values),
+    );
+    Some(component)
+}
+
+/// The host paths the journal reader mounts read-only: (volume, path, hostPath type). The
+/// persistent journal's `/var/log/journal` is reached through `/var/log`, which every node has:
+/// creating `/var/log/journal` where it is missing would switch journald to persistent storage
+/// at its next start. `/run/log/journal` (the volatile journal, on tmpfs) is created when
+/// missing, which changes nothing on the host across a reboot.
+const JOURNAL_MOUNTS: [(&str, &str, &str); 3] = [
+    ("host-var-log", "/var/log", "Directory"),
+    ("journal-run", "/run/log/journal", "DirectoryOrCreate"),
+    ("machine-id", "/etc/machine-id", "File"),
+];
+
+pub mod rbac {
+    //! The ClusterRole rules of each collector: exactly what its sources read, instead of the
+    //! Alloy chart's broad default (which includes Secrets and ConfigMaps cluster-wide). Each is
+    //! (namespaced resources, cluster-scoped resources and URLs): the chart's `rbac.rules` and
+    //! `rbac.clusterRules`, both rendered into the one ClusterRole.
+    use crate::spec::AlloyMetricsSpec;
+    use serde_json::{json, Value};
+
+    const READ: [&str; 3] = ["get", "list", "watch"];
+
+    pub type Rules = (Vec<Value>, Vec<Value>);
+
+    fn resources(group: &str, resources: &[&str]) -> Value {
+        json!({ "apiGroups": [group], "resources": resources, "verbs": READ })
+    }
+
+    /// `alloy-logs`: discovers pods, tails their logs (`loki.source.kubernetes`), reads
+    /// namespaces.
+    pub fn logs() -> Rules {
+        (
+            vec![resources("", &["pods", "pods/log"])],
+            vec![resources("", &["namespaces"])],
+        )
+    }
+
+    /// `alloy-events`: watches core/v1 events (`loki.source.kubernetes_events`), nothing else.
+    /// The chart's template needs a non-empty cluster list too, so the one rule is in both.
+    pub fn events() -> Rules {
+        let events = resources("", &["events"]);
+        (vec![events.clone()], vec![events])
+    }
+
+    /// `alloy-metrics`: the monitors and the objects they select, the nodes and their
+    /// `nodes/metrics` subresource (kubelet, cAdvisor) when those are scraped, and
+    /// `nonResourceURLs: [/metrics]` (get) for the API server, scheduler and
+    /// controller-manager. Never `nodes/proxy`: the kubelet is scraped directly.
+    pub fn metrics(spec: &AlloyMetricsSpec) -> Rules {
+        let namespaced = vec![
+            resources("monitoring.coreos.com", &["podmonitors", "servicemonitors"]),
+            resources("", &["endpoints", "pods", "services"]),
+            resources("discovery.k8s.io", &["endpointslices"]),
+        ];
+        let mut cluster = vec![resources("", &["namespaces"])];
+        if spec.scrape_kubelet || spec.scrape_cadvisor {
+            cluster.push(resources("", &["nodes"]));
+            cluster.push(
+                json!({ "apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"] }),
+            );
+        }
+        let cp = &spec.control_plane;
+        if cp.api_server || cp.scheduler || cp.controller_manager {
+            cluster.push(json!({ "nonResourceURLs": ["/metrics"], "verbs": ["get"] }));
+        }
+        (namespaced, cluster)
+    }
+}
+
+/// The chart's `rbac` values: one ClusterRole of exactly `namespaced` (`rbac.rules`) and
+/// `cluster` (`rbac.clusterRules`), replacing the chart's defaults (which grant Secrets and
+/// ConfigMaps cluster-wide). The chart's template concatenates the two lists and needs both
+/// non-empty.
+fn rbac(
+    (namespaced, cluster): (Vec<serde_json::Value>, Vec<serde_json::Value>),
+) -> serde_json::Value {
+    debug_assert!(!namespaced.is_empty() && !cluster.is_empty());
+    json!({ "create": true, "rules": namespaced, "clusterRules": cluster })
 }
 
 /// Where Alloy keeps its data (log positions, the remote-write WAL): an `emptyDir`, so a

@@ -68,6 +68,8 @@ const VARIANTS: &[&str] = &[
     "  loki: {enabled: false}\n",
     "  mimir: {enabled: false}\n",
     "  mimir: {rules: {enabled: false}}\n",
+    "  alloy:\n    events: {namespaces: [default, apps]}\n    nodeLogs: {enabled: true, units: [kubelet.service, 'systemd-journald@x.service']}\n    metrics:\n      annotationAutodiscovery: true\n      controlPlane: {scheduler: true, controllerManager: true, etcd: true}\n      allowLists: {cadvisor: [container_oom_events_total], apiServer: ['a:b_c']}\n",
+    "  alloy:\n    metrics:\n      controlPlane: {apiServer: false, coreDns: false}\n      allowLists: {enabled: false}\n",
 ];
 
 #[test]
@@ -248,16 +250,23 @@ fn user_relabel_strings_reach_alloy_unchanged() {
 fn collectors_follow_their_backends() {
     let names =
         |variant: &str| -> Vec<String> { configs(variant).into_iter().map(|c| c.0).collect() };
-    assert_eq!(names(""), ["alloy-logs", "alloy-metrics"]);
+    assert_eq!(names(""), ["alloy-logs", "alloy-metrics", "alloy-events"]);
     assert_eq!(names("  loki: {enabled: false}\n"), ["alloy-metrics"]);
-    assert_eq!(names("  mimir: {enabled: false}\n"), ["alloy-logs"]);
+    assert_eq!(
+        names("  mimir: {enabled: false}\n"),
+        ["alloy-logs", "alloy-events"]
+    );
     assert_eq!(
         names("  alloy: {logs: {enabled: false}}\n"),
-        ["alloy-metrics"]
+        ["alloy-metrics", "alloy-events"]
     );
     assert_eq!(
         names("  alloy: {metrics: {enabled: false}}\n"),
-        ["alloy-logs"]
+        ["alloy-logs", "alloy-events"]
+    );
+    assert_eq!(
+        names("  alloy: {events: {enabled: false}, nodeLogs: {enabled: true}}\n"),
+        ["alloy-logs", "alloy-metrics", "alloy-node-logs"]
     );
     assert!(names("  alloy: {enabled: false}\n").is_empty());
 }
