@@ -93,7 +93,15 @@ pub fn render(stream: &[u8]) -> Result<Vec<Value>, Vec<FnResult>> {
         return Err(list.results);
     }
     // The input documents come first, unchanged; what follows is generated.
-    Ok(list.items.into_iter().skip(input_count).collect())
+    Ok(list
+        .items
+        .into_iter()
+        .skip(input_count)
+        .filter_map(|item| match item {
+            resource_list::Item::Value(value) => Some(value),
+            resource_list::Item::Source { value, .. } => value,
+        })
+        .collect())
 }
 
 /// What the cluster must already have for the stacks of a YAML stream to deploy (APIs, cluster
@@ -160,11 +168,23 @@ fn stack_name(object: &Value) -> Option<&str> {
     object.get("metadata")?.get("name")?.as_str()
 }
 
+/// What to change when two stacks generate the same object (`key`).
+fn clash_advice(key: &ObjectKey) -> String {
+    if key.namespace.is_empty() {
+        format!(
+            "a cluster-wide {} is one per cluster: give one stack's components other namespaces",
+            key.kind
+        )
+    } else {
+        "give them different namespaces".to_string()
+    }
+}
+
 /// The function proper, on a parsed list.
 fn run(mut list: ResourceList) -> ResourceList {
     // Items still held as their source text (resource_list::source) are read where this run
     // needs their value: the stacks here, the items it could replace or collide with below.
-    list.materialize(|item| item.kind().as_deref() == Some(spec::KIND));
+    list.read(|item| item.kind().as_deref() == Some(spec::KIND));
     let mut results = list.check_items();
 
     // The stacks: the functionConfig, and items (kpt and kustomize also pass the config as an
@@ -177,7 +197,7 @@ fn run(mut list: ResourceList) -> ResourceList {
     if let Some(name) = sources.first().and_then(|c| stack_name(c)) {
         seen.insert(name, true);
     }
-    for item in list.items.iter().filter(|i| is_stack(i)) {
+    for item in list.values().filter(|i| is_stack(i)) {
         match stack_name(item) {
             Some(name) => match seen.get(name) {
                 Some(true) => {
@@ -225,48 +245,69 @@ fn run(mut list: ResourceList) -> ResourceList {
         }
     }
 
-    let mut generated = Vec::new();
-    let mut origin: BTreeMap<ObjectKey, String> = BTreeMap::new();
-    let mut files: BTreeMap<String, usize> = BTreeMap::new();
-    for stack in &stacks {
-        for stack::Generated { path, mut object } in stack::expand(stack) {
-            let key = ObjectKey::of(&object);
-            if let Some(other) = origin.insert(key.clone(), stack.name.to_string()) {
-                results.push(FnResult::error(format!(
-                    "MonitoringStacks {other:?} and {:?} both generate {key}: give them different namespaces",
-                    stack.name.as_str()
-                )).with_field("spec"));
-                continue;
-            }
-            let index = files.entry(path.clone()).or_default();
-            annotations::set_file(&mut object, &path, *index);
-            *index += 1;
-            generated.push(object);
-        }
-    }
-
-    // An unowned item with a generated object's identity would be silently overwritten.
     let owners: Vec<ownership::Owner<'_>> = stacks
         .iter()
         .map(|s| stack::owner(s.name.as_str()))
         .collect();
+    let mut generated: Vec<(String, Value)> = Vec::new();
+    let mut origin: BTreeMap<ObjectKey, String> = BTreeMap::new();
+    for stack in &stacks {
+        for stack::Generated { path, object } in stack::expand(stack) {
+            let key = ObjectKey::of(&object);
+            if let Some(other) = origin.insert(key.clone(), stack.name.to_string()) {
+                results.push(
+                    FnResult::error(format!(
+                        "MonitoringStacks {other:?} and {:?} both generate {key}: {}",
+                        stack.name.as_str(),
+                        clash_advice(&key)
+                    ))
+                    .with_field("spec"),
+                );
+                continue;
+            }
+            generated.push((path, object));
+        }
+    }
+
+    // The items this run may replace or collide with are read: those named like a generated
+    // object and those carrying an owner's label.
     let names: BTreeSet<&str> = set_of(origin.keys().map(|key| key.name.as_str()));
-    list.materialize(|item| {
+    list.read(|item| {
         item.name()
             .is_some_and(|name| names.contains(name.as_ref()))
             || owners.iter().any(|owner| item.has_label(owner.label_key))
     });
-    for item in &list.items {
+    // An unowned item with a generated object's identity would be silently overwritten.
+    for item in list.values() {
         let key = ObjectKey::of(item);
         if origin.contains_key(&key) && !owners.iter().any(|o| o.owns(item)) {
             results.push(
                 FnResult::error(format!(
                     "{key} already exists in the input and is not managed by this stack: rename or remove it"
                 ))
-                .about(item),
+                .about(item)
+                .with_field("metadata.name"),
             );
         }
     }
+
+    // The places (file and index) of the items this run keeps: a generated object never takes
+    // one, or the orchestrator would find two objects at one place.
+    let taken: BTreeSet<(String, u64)> =
+        set_of(list.files(|item| owners.iter().any(|o| o.owns(item))));
+    let mut next_index: BTreeMap<String, u64> = BTreeMap::new();
+    let generated: Vec<Value> = generated
+        .into_iter()
+        .map(|(path, mut object)| {
+            let index = next_index.entry(path.clone()).or_default();
+            while taken.contains(&(path.clone(), *index)) {
+                *index += 1;
+            }
+            annotations::set_file(&mut object, &path, *index);
+            *index += 1;
+            object
+        })
+        .collect();
 
     if results.iter().any(FnResult::is_error) {
         list.results = results;

@@ -142,15 +142,19 @@ fn parse_render(args: &[&str]) -> Result<RenderOptions, String> {
 
 /// Input is read up to one byte past the limit: enough for the library to report the limit,
 /// without holding an unbounded input in memory.
-const READ_LIMIT: u64 = monitoring_stack::resource_list::limits::MAX_INPUT_BYTES as u64 + 1;
+fn read_limit() -> u64 {
+    monitoring_stack::resource_list::limits::max_input_bytes() as u64 + 1
+}
 
 fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     if file == "-" {
-        std::io::stdin().take(READ_LIMIT).read_to_end(&mut bytes)?;
+        std::io::stdin()
+            .take(read_limit())
+            .read_to_end(&mut bytes)?;
     } else {
         std::fs::File::open(file)?
-            .take(READ_LIMIT)
+            .take(read_limit())
             .read_to_end(&mut bytes)?;
     }
     Ok(bytes)
@@ -158,7 +162,7 @@ fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
 
 fn krm_function() -> ExitCode {
     let mut input = Vec::new();
-    if let Err(error) = std::io::stdin().take(READ_LIMIT).read_to_end(&mut input) {
+    if let Err(error) = std::io::stdin().take(read_limit()).read_to_end(&mut input) {
         eprintln!("monitoring-stack: cannot read stdin: {error}");
         return ExitCode::from(2);
     }

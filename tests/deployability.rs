@@ -19,7 +19,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use support::deploy::{self, id_of, kind_of, name_of, namespace_of, Deployed, Origin};
+use support::deploy::{self, id_of, kind_of, name_of, namespace_of, Deployed};
 use support::helm::Helm;
 
 /// How many generated specs (that the function accepts) join the corpus.

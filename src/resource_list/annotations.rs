@@ -39,7 +39,7 @@ pub fn file_of(object: &Value) -> Option<FileRef> {
 }
 
 /// Sets both path annotations (kyaml accepts them when equal) and both index annotations.
-pub fn set_file(object: &mut Value, path: &str, index: usize) {
+pub fn set_file(object: &mut Value, path: &str, index: u64) {
     let Some(annotations) = annotations_mut(object) else {
         return;
     };

@@ -148,8 +148,28 @@ impl FnResult {
         if !context.is_empty() {
             line.push_str(&format!(" ({})", context.join(", ")));
         }
-        line
+        one_line(line)
     }
+}
+
+/// `text` with line breaks and other control characters escaped (`\n`), so that a key or
+/// value holding one cannot split a message over several lines of stderr.
+fn one_line(text: String) -> String {
+    if !text
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The stderr text for a run: one line per warning or error (info results stay in `results`).

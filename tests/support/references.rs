@@ -18,33 +18,31 @@ pub struct Checked {
 fn services(stack: &Deployed) -> BTreeMap<(String, String), Vec<(String, u64)>> {
     let mut out = BTreeMap::new();
     for (_, object) in stack.objects() {
-        match kind_of(&object) {
-            "Service" => {
-                let ports = object
-                    .pointer("/spec/ports")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .map(|p| {
-                        (
-                            p.get("name")
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_string(),
-                            p.get("port").and_then(Value::as_u64).unwrap_or(0),
-                        )
-                    })
-                    .collect();
-                out.insert(
-                    (
-                        namespace_of(&object).to_string(),
-                        name_of(&object).to_string(),
-                    ),
-                    ports,
-                );
-            }
-            _ => {}
+        if kind_of(&object) != "Service" {
+            continue;
         }
+        let ports = object
+            .pointer("/spec/ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                (
+                    p.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    p.get("port").and_then(Value::as_u64).unwrap_or(0),
+                )
+            })
+            .collect();
+        out.insert(
+            (
+                namespace_of(&object).to_string(),
+                name_of(&object).to_string(),
+            ),
+            ports,
+        );
     }
     out
 }
