@@ -1,6 +1,6 @@
 //! The `monitoring-stack` command: argument handling and I/O only; the work is in the library.
 
-use monitoring_stack::resource_list::results::{stderr_summary, FnResult};
+use monitoring_stack::krm::results::{stderr_summary, FnResult};
 use monitoring_stack::{output_dir, process, render};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -60,7 +60,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         ["schema", "--crd"] => {
-            emit(&monitoring_stack::resource_list::yaml::to_string(&to_yaml(
+            emit(&monitoring_stack::yaml::to_string(&to_yaml(
                 &monitoring_stack::spec::schema::crd(),
             )));
             ExitCode::SUCCESS
@@ -143,7 +143,7 @@ fn parse_render(args: &[&str]) -> Result<RenderOptions, String> {
 /// Input is read up to one byte past the limit: enough for the library to report the limit,
 /// without holding an unbounded input in memory.
 fn read_limit() -> u64 {
-    monitoring_stack::resource_list::limits::max_input_bytes() as u64 + 1
+    monitoring_stack::yaml::limits::max_input_bytes() as u64 + 1
 }
 
 fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
@@ -219,7 +219,7 @@ fn render_command(options: &RenderOptions) -> ExitCode {
                 .into_iter()
                 .map(|mut r| {
                     if r.file.is_none() && file != "-" {
-                        r.file = Some(monitoring_stack::resource_list::results::FileRef {
+                        r.file = Some(monitoring_stack::krm::results::FileRef {
                             path: file.to_string(),
                             index: None,
                         });

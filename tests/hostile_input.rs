@@ -1,6 +1,6 @@
 //! Hostile and broken input, table-driven: every case exits 1 from the real binary with an
 //! error result that names the field (or none, for a problem with the input as a whole) and says
-//! what is wrong; memory and time stay bounded (the limits in `src/resource_list/limits.rs`);
+//! what is wrong; memory and time stay bounded (the limits in `src/yaml/limits.rs`);
 //! and the run keeps the invariants of `fuzz/src/invariants.rs` (the output parses, the input's
 //! items come back unchanged).
 //!
@@ -11,7 +11,7 @@
 #[path = "../fuzz/src/invariants.rs"]
 mod invariants;
 
-use monitoring_stack::resource_list::limits::{
+use monitoring_stack::yaml::limits::{
     node_budget, MAX_DEPTH, MAX_INPUT_BYTES, MAX_INPUT_BYTES_VAR, MAX_NODES, MAX_TEXT_BYTES,
 };
 use serde_yaml_ng::{Mapping, Value};
@@ -937,7 +937,7 @@ fn stack_list(spec: Value) -> String {
         ("items".into(), Value::Sequence(vec![])),
         ("functionConfig".into(), stack),
     ]));
-    monitoring_stack::resource_list::yaml::to_string(&list)
+    monitoring_stack::yaml::to_string(&list)
 }
 
 #[test]

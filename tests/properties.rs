@@ -12,7 +12,7 @@
 #[path = "../fuzz/src/invariants.rs"]
 mod invariants;
 
-use monitoring_stack::resource_list::yaml;
+use monitoring_stack::yaml;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_yaml_ng::{Mapping, Value};

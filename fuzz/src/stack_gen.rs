@@ -846,7 +846,7 @@ pub fn resource_list(items: Vec<Value>, config: Option<Value>) -> String {
     if let Some(config) = config {
         list.insert(s("functionConfig"), config);
     }
-    monitoring_stack::resource_list::yaml::to_string(&Value::Mapping(list))
+    monitoring_stack::yaml::to_string(&Value::Mapping(list))
 }
 
 pub fn scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {

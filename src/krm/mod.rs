@@ -6,14 +6,12 @@
 //! kpt can restore their comments and kustomize their identity.
 
 pub mod annotations;
-mod depth_guard;
 mod json;
-pub mod limits;
 pub mod ownership;
 pub mod results;
 pub mod source;
-pub mod yaml;
 
+use crate::yaml::{self, limits};
 use results::FnResult;
 use serde_yaml_ng::{Mapping, Value};
 
@@ -206,7 +204,7 @@ impl ResourceList {
 /// Parses a ResourceList from YAML (or JSON, which YAML reads too). On failure there are no items
 /// to return: the error says what was wrong with the input as a whole.
 pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
-    limits::check_size(input).map_err(|e| FnResult::error(e.message))?;
+    limits::check_size(input).map_err(FnResult::from)?;
     let text = std::str::from_utf8(input).map_err(|e| {
         FnResult::error(format!(
             "input is not UTF-8 text (invalid byte at offset {}): expected a YAML ResourceList",
@@ -237,11 +235,7 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
                 "input holds several YAML documents: expected exactly one ResourceList (use `monitoring-stack render FILE` for a plain stream)",
             )
         } else {
-            let error = FnResult::error(e.message);
-            match e.path {
-                Some(path) => error.with_field(path),
-                None => error,
-            }
+            FnResult::from(e)
         }
     })?;
     from_value(document)

@@ -8,7 +8,8 @@
 //! writes those as YAML escapes with the same meaning.
 
 use super::source::Source;
-use super::{limits, ResourceList, API_VERSION, API_VERSION_BETA, KIND};
+use super::{ResourceList, API_VERSION, API_VERSION_BETA, KIND};
+use crate::yaml::limits;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_yaml_ng::Value;

@@ -170,11 +170,7 @@ fn read_documents_unguarded(text: &str) -> Result<Vec<Value>, ReadError> {
 }
 
 /// One step of a field path (also the depth guard's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Segment {
-    Key(String),
-    Index(usize),
-}
+pub(super) type Segment = super::path::Segment<String>;
 
 /// What one read has used so far, and the structured error when a limit was hit.
 struct State {
@@ -299,27 +295,7 @@ impl State {
 /// `items[3].metadata.labels.app`; keys that are not plain words are quoted
 /// (`annotations["config.kubernetes.io/path"]`).
 fn format_path(path: &[Segment]) -> String {
-    let mut out = String::new();
-    for segment in path {
-        match segment {
-            Segment::Index(i) => out.push_str(&format!("[{i}]")),
-            Segment::Key(key) => {
-                let plain = !key.is_empty()
-                    && key
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                if plain {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(key);
-                } else {
-                    out.push_str(&format!("[{key:?}]"));
-                }
-            }
-        }
-    }
-    out
+    super::path::format(path, super::path::Keys::Quoted)
 }
 
 /// A mapping key as a path step (non-scalar keys by their type).

@@ -27,7 +27,8 @@
 //! error messages and limits. The tests check the scanner against the full parser on generated
 //! and mutated inputs.
 
-use super::{annotations, json, limits, Item, ResourceList, API_VERSION, API_VERSION_BETA, KIND};
+use super::{annotations, json, Item, ResourceList, API_VERSION, API_VERSION_BETA, KIND};
+use crate::yaml::limits;
 use serde_yaml_ng::Value;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -1470,7 +1471,7 @@ fn plain_is_string(text: &str) -> bool {
     // The bounded reader (`limits`), not `serde_yaml_ng::from_str`: the same parser and the
     // same answer, without a second copy of serde_yaml_ng's value reader in the WebAssembly
     // builds.
-    matches!(super::limits::read_document(text), Ok(Value::String(s)) if s == text)
+    matches!(limits::read_document(text), Ok(Value::String(s)) if s == text)
 }
 
 /// The string a scanned scalar stands for.
@@ -1577,7 +1578,7 @@ fn block_key_line(text: &str, block: Block, key: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{from_value, limits};
+    use super::super::from_value;
     use super::*;
 
     /// The full parser's reading of `text`, as `parse` does it without the fast path.
