@@ -118,8 +118,8 @@ echo
 
 echo "### Growth with the number of objects"
 echo
-echo "The mix (~400 bytes an object; 100,000 of them exceed the 32 MiB input limit), then small"
-echo "ConfigMaps (~190 bytes), of which 100,000 fit."
+echo "The mix (~400 bytes an object; 100,000 of them are 38 MB, within the 256 MiB input limit),"
+echo "then small ConfigMaps (~190 bytes)."
 echo
 echo "| objects | input | median | per object | throughput | CPU per object | max RSS |"
 echo "|---|---|---|---|---|---|---|"

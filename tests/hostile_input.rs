@@ -1,15 +1,14 @@
 //! Hostile and broken input, table-driven: every case exits 1 from the real binary with an
 //! error result that names the field (or none, for a problem with the input as a whole) and says
 //! what is wrong; memory and time stay bounded (the limits in `src/yaml/limits.rs`);
-//! and the run keeps the invariants of `fuzz/src/invariants.rs` (the output parses, the input's
+//! and the run keeps the invariants of `testkit/src/invariants.rs` (the output parses, the input's
 //! items come back unchanged).
 //!
 //! The spec's wrong-type cases are generated from a table of every spec field; a completeness
 //! check asks the parser itself (through its "unknown field, expected one of" message) for the
 //! fields of each object, so a field added to the spec without a row here fails the test.
 
-#[path = "../fuzz/src/invariants.rs"]
-mod invariants;
+use monitoring_stack_testkit::invariants;
 
 use monitoring_stack::yaml::limits::{
     node_budget, MAX_DEPTH, MAX_INPUT_BYTES, MAX_INPUT_BYTES_VAR, MAX_NODES, MAX_TEXT_BYTES,

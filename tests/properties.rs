@@ -6,11 +6,10 @@
 //! pruning removes exactly the objects the stack generated before and no longer generates.
 //!
 //! Every run is also checked against the invariants shared with the fuzz targets
-//! (`fuzz/src/invariants.rs`). Case counts are small so the file runs in seconds in debug; the
+//! (`testkit/src/invariants.rs`). Case counts are small so the file runs in seconds in debug; the
 //! fuzz targets do the long searches.
 
-#[path = "../fuzz/src/invariants.rs"]
-mod invariants;
+use monitoring_stack_testkit::invariants;
 
 use monitoring_stack::yaml;
 use proptest::prelude::*;

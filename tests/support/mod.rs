@@ -24,6 +24,7 @@ pub mod helm;
 mod helm_values;
 pub mod pod_security;
 pub mod references;
+pub mod wasm;
 mod yaml;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! What must hold after any run of the function, whatever its input. Shared by the fuzz targets
 //! (`fuzz/fuzz_targets/*`) and the integration tests (`tests/properties.rs`,
-//! `tests/hostile_input.rs`, which include this file with `#[path]`), so a fuzz finding and a
+//! `tests/hostile_input.rs`, through `testkit/`), so a fuzz finding and a
 //! test check the very same promises:
 //!
 //! 1. the output is one YAML document, a `ResourceList`, that parses back;
