@@ -116,14 +116,21 @@ pub(crate) fn run(mut list: ResourceList) -> ResourceList {
         for stack::Generated { path, object } in stack::expand(stack) {
             let key = ObjectKey::of(&object);
             if let Some(other) = origin.insert(key.clone(), stack.name.to_string()) {
-                results.push(
-                    FnResult::error(format!(
+                // A local-config object is a file of the package, not a cluster object: the
+                // clash is the file both stacks write, whatever their namespaces.
+                let message = if annotations::is_local_config(&object) {
+                    format!(
+                        "MonitoringStacks {other:?} and {:?} both write {path} ({key}): stacks in one package share its component folders; give each stack its own package",
+                        stack.name.as_str()
+                    )
+                } else {
+                    format!(
                         "MonitoringStacks {other:?} and {:?} both generate {key}: {}",
                         stack.name.as_str(),
                         clash_advice(&key)
-                    ))
-                    .with_field("spec"),
-                );
+                    )
+                };
+                results.push(FnResult::error(message).with_field("spec"));
                 continue;
             }
             generated.push((path, object));

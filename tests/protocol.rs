@@ -206,3 +206,34 @@ proptest! {
         }
     }
 }
+
+/// Two flux-layout stacks that differ in every namespace and path still share the package's
+/// component folders: the error names the file both write, not namespaces.
+#[test]
+fn two_flux_stacks_in_one_package_are_told_what_clashes() {
+    let stack = |name: &str| {
+        let ns = |c: &str| format!("{c}: {{namespace: {}-{name}}}", c.to_lowercase());
+        format!(
+            "- apiVersion: monitoring-stack.dev/v1alpha1\n  kind: MonitoringStack\n  metadata: {{name: {name}}}\n  spec:\n    flux: {{namespace: mon-{name}, path: ./{name}}}\n    grafana: {{hostname: {name}.example.com, namespace: grafana-{name}}}\n    {}\n    {}\n    {}\n    {}\n    {}\n    {}\n    {}\n",
+            ns("grafanaOperator"),
+            ns("loki"),
+            ns("mimir"),
+            ns("alloyOperator"),
+            ns("alloy"),
+            ns("kubeStateMetrics"),
+            ns("nodeExporter"),
+        )
+    };
+    let output = process(format!("{HEAD}{}{}", stack("a"), stack("b")).as_bytes());
+    assert!(output.failed);
+    assert!(
+        output.stderr.contains("both write loki/kustomization.yaml"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        !output.stderr.contains("different namespaces"),
+        "{}",
+        output.stderr
+    );
+}
