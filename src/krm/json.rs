@@ -7,13 +7,20 @@
 //! and paragraph separators, DEL, C1 controls, byte-order marks, non-characters). [`write_flow`]
 //! writes those as YAML escapes with the same meaning.
 
+#[cfg(feature = "json-items")]
 use super::source::Source;
+#[cfg(feature = "json-items")]
 use super::{ResourceList, API_VERSION, API_VERSION_BETA, KIND};
+#[cfg(any(feature = "json-items", test))]
 use crate::yaml::limits;
+#[cfg(feature = "json-items")]
 use serde::Deserialize;
+#[cfg(feature = "json-items")]
 use serde_json::value::RawValue;
+#[cfg(any(feature = "json-items", test))]
 use serde_yaml_ng::Value;
 
+#[cfg(feature = "json-items")]
 #[derive(Deserialize)]
 struct RawList<'a> {
     #[serde(rename = "apiVersion")]
@@ -25,6 +32,7 @@ struct RawList<'a> {
     function_config: Option<&'a RawValue>,
 }
 
+#[cfg(feature = "json-items")]
 /// What the function may ask of an item before reading it.
 #[derive(Deserialize)]
 struct RawItem {
@@ -36,6 +44,7 @@ struct RawItem {
     metadata: Option<RawMetadata>,
 }
 
+#[cfg(feature = "json-items")]
 #[derive(Deserialize)]
 struct RawMetadata {
     #[serde(default)]
@@ -46,6 +55,7 @@ struct RawMetadata {
     annotations: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+#[cfg(feature = "json-items")]
 /// Splits a JSON ResourceList into source items, or `None` when it is not one the fast path
 /// reads (the full parser then reads it, with its messages).
 pub(super) fn scan(text: &str) -> Option<ResourceList> {
@@ -75,7 +85,7 @@ pub(super) fn scan(text: &str) -> Option<ResourceList> {
     let mut spans = Vec::new();
     for raw in list.items.unwrap_or_default() {
         let item = raw.get();
-        let start = item.as_ptr() as usize - base;
+        let start = (item.as_ptr() as usize).checked_sub(base)?;
         let identity = if item.starts_with('{') {
             let raw: RawItem = serde_json::from_str(item).ok()?;
             let string = |v: Option<serde_json::Value>| match v {
@@ -204,6 +214,7 @@ mod tests {
         assert_eq!(item["b"].as_str(), Some("x\u{2028}y"));
     }
 
+    #[cfg(feature = "json-items")]
     #[test]
     fn items_stay_text_and_big_numbers_stay_exact() {
         let text = r#"{"apiVersion":"config.kubernetes.io/v1","kind":"ResourceList","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","labels":{"x":"y"}},"data":{"n":123456789012345678901234567890}}]}"#;

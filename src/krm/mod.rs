@@ -221,7 +221,7 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
     // Fast paths: lists are split into items without building their values (source.rs for
     // YAML, json.rs for JSON); any other text is read in full below.
     let fast = if text.trim_start().starts_with('{') {
-        json::scan(text)
+        json_scan(text)
     } else {
         source::scan(text)
     };
@@ -239,6 +239,17 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
         }
     })?;
     from_value(document)
+}
+
+#[cfg(feature = "json-items")]
+fn json_scan(text: &str) -> Option<ResourceList> {
+    json::scan(text)
+}
+
+/// Without the JSON fast path, JSON is read by the full parser.
+#[cfg(not(feature = "json-items"))]
+fn json_scan(_: &str) -> Option<ResourceList> {
+    None
 }
 
 fn from_value(mut document: Value) -> Result<ResourceList, FnResult> {

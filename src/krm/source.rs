@@ -273,11 +273,13 @@ impl Source {
     }
 }
 
+#[cfg(feature = "json-items")]
 /// An item of a JSON list: its span, and for an object whether its identity is complete, its
 /// kind, name and label keys.
 pub(super) type JsonSpan = (usize, usize, Option<JsonIdentity>);
 
 /// Whether an item's identity is complete, its kind, name, label keys and file annotations.
+#[cfg(feature = "json-items")]
 pub(super) type JsonIdentity = (
     bool,
     Option<String>,
@@ -288,6 +290,7 @@ pub(super) type JsonIdentity = (
 
 impl Source {
     /// The source of a JSON list ([`super::json`]).
+    #[cfg(feature = "json-items")]
     pub(super) fn json(text: String, spans: Vec<JsonSpan>) -> Source {
         let items = spans
             .into_iter()
