@@ -189,6 +189,14 @@ pub(crate) fn run(mut list: ResourceList) -> ResourceList {
             (name, count)
         })
         .collect();
+    // Items sharing anchors are written as values once one of them is replaced or removed.
+    if list.shares_anchors()
+        && list
+            .values()
+            .any(|item| owners.iter().any(|owner| owner.owns(item)))
+    {
+        list.detach();
+    }
     let (items, _changes) = ownership::upsert(std::mem::take(&mut list.items), &owners, generated);
     list.items = items;
     for (name, count) in counts {

@@ -600,7 +600,8 @@ proptest! {
         }
         // Paths whose final state the render must not decide: the user's.
         let mut users: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-        let mut must_refuse = false;
+        // A later state of the same path replaces an earlier one: only the last counts.
+        let mut refusing: std::collections::BTreeMap<&str, bool> = std::collections::BTreeMap::new();
         for (index, state) in &states {
             let path = paths[index % paths.len()];
             let target = tree.join(path);
@@ -639,10 +640,9 @@ proptest! {
                     std::os::unix::fs::symlink(outside.join("file.yaml"), &target).map(|()| true)
                 }
             };
-            if let Ok(true) = written {
-                must_refuse = true;
-            }
+            refusing.insert(path.as_str(), matches!(written, Ok(true)));
         }
+        let must_refuse = refusing.values().any(|refuse| *refuse);
         for (name, nested) in &extra_user_files {
             let path = if *nested { format!("user/{name}.yaml") } else { format!("{name}.yaml") };
             let target = tree.join(&path);

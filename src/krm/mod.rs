@@ -156,6 +156,30 @@ impl ResourceList {
         }
     }
 
+    /// Whether an item's text refers to an anchor in another item: then no item may be dropped
+    /// while the others stay text ([`ResourceList::detach`]).
+    pub fn shares_anchors(&self) -> bool {
+        self.source
+            .as_ref()
+            .is_some_and(source::Source::shares_anchors)
+    }
+
+    /// Holds every item as its value, written by the emitter: for a list whose items share
+    /// anchors when one of them is replaced or removed (an alias left behind in text would name
+    /// an anchor no longer written). Items whose value cannot be read stay text.
+    pub fn detach(&mut self) {
+        let Some(source) = &self.source else {
+            return;
+        };
+        for item in &mut self.items {
+            if let Item::Source { index, value } = item {
+                if let Some(value) = value.take().or_else(|| source.value(*index)) {
+                    *item = Item::Value(value);
+                }
+            }
+        }
+    }
+
     /// The files (path and index annotations) the items hold, but for the items `skip` says
     /// yes to (read items only: an item still text is not skipped). An item with a path and no
     /// index is at index 0, as kpt reads it.
