@@ -423,7 +423,7 @@ impl Source {
     }
 }
 
-/// Splits `text` into a ResourceList whose items are source references (or values, for items
+/// Splits `text` into a ResourceList whose items are `Item::Source` (with their values, for items
 /// the checks must see), or `None` when the text is not of the form the scanner reads.
 pub(super) fn scan(text: &str) -> Option<ResourceList> {
     // A text that does not end its last line (a block scalar at the very end would lose or
@@ -463,7 +463,7 @@ pub(super) fn scan(text: &str) -> Option<ResourceList> {
     Some(source.into_list(api_version, function_config))
 }
 
-/// Writes the items of a list that holds source references after `header`: references as
+/// Writes the items of a list that holds source items after `header`: source items as
 /// their text, values with `write_value`. The source text itself becomes the output buffer
 /// when the references come in text order and the output never overtakes the text still to
 /// be copied (then no second buffer of the input's size is needed); otherwise a new one is used.
