@@ -8,7 +8,7 @@
 //! writes those as YAML escapes with the same meaning.
 
 #[cfg(feature = "json-items")]
-use super::source::Source;
+use super::source::{Identity, JsonItem, Source};
 #[cfg(feature = "json-items")]
 use super::{ResourceList, API_VERSION, API_VERSION_BETA, KIND};
 #[cfg(any(feature = "json-items", test))]
@@ -82,11 +82,11 @@ pub(super) fn scan(text: &str) -> Option<ResourceList> {
         }
     };
     let base = text.as_ptr() as usize;
-    let mut spans = Vec::new();
+    let mut items = Vec::new();
     for raw in list.items.unwrap_or_default() {
         let item = raw.get();
         let start = (item.as_ptr() as usize).checked_sub(base)?;
-        let identity = if item.starts_with('{') {
+        let (identity, complete) = if item.starts_with('{') {
             let raw: RawItem = serde_json::from_str(item).ok()?;
             let string = |v: Option<serde_json::Value>| match v {
                 Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
@@ -112,13 +112,24 @@ pub(super) fn scan(text: &str) -> Option<ResourceList> {
                 })
                 .collect();
             let complete = api_version.is_some() && kind.is_some() && name.is_some();
-            Some((complete, kind, name, labels.unwrap_or_default(), files))
+            let identity = Identity {
+                kind,
+                name,
+                labels: labels.unwrap_or_default(),
+                files,
+            };
+            (Some(identity), complete)
         } else {
-            None
+            (None, false)
         };
-        spans.push((start, start + item.len(), identity));
+        items.push(JsonItem {
+            start,
+            end: start + item.len(),
+            identity,
+            complete,
+        });
     }
-    let source = Source::json(text.to_string(), spans);
+    let source = Source::json(text.to_string(), items);
     Some(source.into_list(api_version, function_config))
 }
 

@@ -96,12 +96,12 @@ struct ItemSource {
 /// What [`ItemView`] offers of an item the scanner could not follow, kept instead of its value
 /// so that a list of many such items costs little more than its text.
 #[derive(Debug, Clone, Default)]
-struct Identity {
-    kind: Option<String>,
-    name: Option<String>,
-    labels: Vec<String>,
+pub(super) struct Identity {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub labels: Vec<String>,
     /// The file annotations (path and index, both spellings), for placing generated objects.
-    files: Vec<(String, String)>,
+    pub files: Vec<(String, String)>,
 }
 
 impl Identity {
@@ -291,49 +291,32 @@ impl Source {
     }
 }
 
+/// An item of a JSON list ([`super::json`]): where its text is and, for an object, what it
+/// says of itself.
 #[cfg(feature = "json-items")]
-/// An item of a JSON list: its span, and for an object whether its identity is complete, its
-/// kind, name and label keys.
-pub(super) type JsonSpan = (usize, usize, Option<JsonIdentity>);
-
-/// Whether an item's identity is complete, its kind, name, label keys and file annotations.
-#[cfg(feature = "json-items")]
-pub(super) type JsonIdentity = (
-    bool,
-    Option<String>,
-    Option<String>,
-    Vec<String>,
-    Vec<(String, String)>,
-);
+pub(super) struct JsonItem {
+    pub start: usize,
+    pub end: usize,
+    /// `None` when the item is not an object.
+    pub identity: Option<Identity>,
+    /// `apiVersion`, `kind` and `metadata.name` are non-empty strings.
+    pub complete: bool,
+}
 
 impl Source {
     /// The source of a JSON list ([`super::json`]).
     #[cfg(feature = "json-items")]
-    pub(super) fn json(text: String, spans: Vec<JsonSpan>) -> Source {
-        let items = spans
+    pub(super) fn json(text: String, items: Vec<JsonItem>) -> Source {
+        let items = items
             .into_iter()
-            .map(|(start, end, identity)| {
-                let (complete, identity) = match identity {
-                    Some((complete, kind, name, labels, files)) => (
-                        complete,
-                        Some(Box::new(Identity {
-                            kind,
-                            name,
-                            labels,
-                            files,
-                        })),
-                    ),
-                    None => (false, None),
-                };
-                ItemSource {
-                    start: start as u32,
-                    end: end as u32,
-                    needs_value: !complete,
-                    opaque: true,
-                    json: true,
-                    identity: identity.or_else(|| Some(Box::default())),
-                    ..ItemSource::default()
-                }
+            .map(|item| ItemSource {
+                start: item.start as u32,
+                end: item.end as u32,
+                needs_value: !item.complete,
+                opaque: true,
+                json: true,
+                identity: Some(Box::new(item.identity.unwrap_or_default())),
+                ..ItemSource::default()
             })
             .collect();
         Source { text, items }
