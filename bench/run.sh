@@ -92,10 +92,34 @@ echo "| same | \`monitoring-stack\` (fast path) | $(ms "$fast_s") ms | $(mbps "$
 echo "| same, read in full (\`%YAML\` first) | \`monitoring-stack\` (full parser) | $(ms "$full_s") ms | $(mbps "$size" "$full_s") MB/s | $(ratio "$full_s" "$cat_s") | $(ms "$full_cpu") ms | $(mbps "$size" "$full_cpu") MB/s | $full_rss MB | $(ratio "$full_rss" "$input_mb") |"
 echo
 
+echo "### Pass-through of items the function does not own, by style"
+echo
+echo "30,000 objects of the mix (the same objects in each input) and the minimal stack: in kpt's"
+echo "block style; with one flow item in the middle; with every tenth item in flow style, with an"
+echo "anchor and alias, or with a quoted multi-line string; as a JSON ResourceList. Goal (issue 17):"
+echo "at least 100 MB/s and at most 3x the input + 20 MB of memory for each."
+echo
+echo "| input | size | \`cat\` | \`monitoring-stack\` | throughput | vs cat | max RSS | RSS / input | goal |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for case in block:passthrough-block.yaml one-flow:passthrough-one-flow.yaml \
+    10pct:passthrough-10pct.yaml json:passthrough-json.json; do
+    name=${case%%:*}
+    file=$in/${case#*:}
+    size=$(bytes "$file")
+    c_s=$(median_seconds "cat-$name" "$runs" "cat $file > /dev/null")
+    f_s=$(median_seconds "pass-$name" "$runs" "$bin < $file > /dev/null")
+    rss=$(rss_mb "$bin < $file")
+    mb=$(awk -v n="$size" 'BEGIN { printf "%.1f", n / 1048576 }')
+    goal=$(awk -v n="$size" -v s="$f_s" -v r="$rss" -v m="$mb" \
+        'BEGIN { print ((n / s / 1e6 >= 100 && r <= 3 * m + 20) ? "met" : "missed") }')
+    echo "| $name | $mb MiB | $(ms "$c_s") ms | $(ms "$f_s") ms | $(mbps "$size" "$f_s") MB/s | $(ratio "$f_s" "$c_s") | $rss MB | $(ratio "$rss" "$mb") | $goal |"
+done
+echo
+
 echo "### Growth with the number of objects"
 echo
-echo "The mix (~400 bytes an object; 100,000 of them exceed the 32 MiB input limit), then small"
-echo "ConfigMaps (~190 bytes), of which 100,000 fit."
+echo "The mix (~400 bytes an object; 100,000 of them are 38 MB, within the 256 MiB input limit),"
+echo "then small ConfigMaps (~190 bytes)."
 echo
 echo "| objects | input | median | per object | throughput | CPU per object | max RSS |"
 echo "|---|---|---|---|---|---|---|"

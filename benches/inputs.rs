@@ -33,6 +33,19 @@ fn main() {
     let (ten_mb, n) = support::resource_list_of_size(10_000_000);
     write("list-10mb.yaml", &ten_mb);
     write("list-10mb.count", &format!("{n}\n"));
+    // Pass-through of items the function does not own (issue 17): 30,000 objects in kpt's
+    // block style, with one flow item, with 10% flow/alias/quoted multi-line items, as JSON.
+    let block = support::styled_resource_list(30_000, 0, false);
+    write("passthrough-json.json", &support::as_json(&block));
+    write("passthrough-block.yaml", &block);
+    write(
+        "passthrough-one-flow.yaml",
+        &support::styled_resource_list(30_000, 0, true),
+    );
+    write(
+        "passthrough-10pct.yaml",
+        &support::styled_resource_list(30_000, 10, false),
+    );
     for n in [1_000, 2_000] {
         support::write_package(&out.join(format!("pkg-{n}")), n).expect("write package");
     }

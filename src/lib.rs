@@ -1,38 +1,34 @@
 //! monitoring-stack: a KRM function that expands a `MonitoringStack` into the Flux-deployed
 //! Grafana / Loki / Mimir / Alloy stack.
 //!
-//! Data flows one way: bytes → [`resource_list`] (items and the stacks among them) → [`spec`]
-//! (typed, validated) → [`stack`] (objects) → [`resource_list`] (upsert, prune, write). Both
-//! front ends — the native binary and the WebAssembly builds — call [`process`] or [`render`].
+//! This file is the public API: [`process`], [`render`], [`prerequisites`], [`Output`]. The
+//! layers, each knowing only those below it:
+//!
+//! - [`yaml`]: YAML text, knowing no KRM (emitter, bounded reader, depth guard, field paths);
+//! - [`krm`]: the KRM functions protocol, knowing no monitoring (the ResourceList and its
+//!   items, kept as text unless read; results, annotations, ownership);
+//! - [`spec`]: the MonitoringStack resource, typed and validated;
+//! - [`stack`]: the expansion of a stack into its objects;
+//! - `function`: the function itself (read the stacks, expand, upsert and prune);
+//! - [`output_dir`], [`diff`]: the `render --output-dir` / `--check` front end.
+//!
+//! Both front ends — the native binary and the WebAssembly builds — call [`process`] or
+//! [`render`].
 
+pub mod collections;
 pub mod diff;
+mod function;
+pub mod krm;
 pub mod output_dir;
-pub mod resource_list;
 pub mod spec;
 pub mod stack;
 pub mod versions;
+pub mod yaml;
 
-use resource_list::annotations::{self, ObjectKey};
-use resource_list::results::{stderr_summary, FnResult};
-use resource_list::{ownership, ResourceList};
+use function::{is_stack, run};
+use krm::results::{stderr_summary, FnResult};
+use krm::ResourceList;
 use serde_yaml_ng::Value;
-use std::collections::{BTreeMap, BTreeSet};
-
-/// A `BTreeMap` built by inserting: `collect()` and `from([..])`
-/// sort their input first, and each element type then carries its own copy of the sort in the
-/// WebAssembly builds (about 3 KB each).
-pub(crate) fn map_of<K: Ord, V>(pairs: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {
-    let mut map = BTreeMap::new();
-    map.extend(pairs);
-    map
-}
-
-/// A `BTreeSet` built by inserting (see [`map_of`]).
-pub(crate) fn set_of<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeSet<T> {
-    let mut set = BTreeSet::new();
-    set.extend(items);
-    set
-}
 
 /// The outcome of one function run.
 #[derive(Debug, Clone)]
@@ -49,7 +45,7 @@ pub struct Output {
 
 /// The KRM function: a ResourceList in, a ResourceList out.
 pub fn process(input: &[u8]) -> Output {
-    let list = match resource_list::parse(input) {
+    let list = match krm::parse(input) {
         Ok(list) => run(list),
         Err(error) => {
             let mut list = ResourceList::new(Vec::new(), None);
@@ -68,32 +64,40 @@ pub fn process(input: &[u8]) -> Output {
     }
 }
 
-/// Expands the MonitoringStack documents of a YAML stream into their generated objects, each
-/// annotated with the file it belongs in. Used by `render`, the kustomize legacy plugin and the
-/// npm package.
-pub fn render(stream: &[u8]) -> Result<Vec<Value>, Vec<FnResult>> {
-    let read_error = |e: resource_list::limits::ReadError| {
-        let error = FnResult::error(e.message);
-        vec![match e.path {
-            Some(path) => error.with_field(path),
-            None => error,
-        }]
-    };
-    resource_list::limits::check_size(stream).map_err(read_error)?;
+/// The documents of a YAML stream (`render`, `prerequisites`), bounded like `process`: size,
+/// nesting depth and alias expansion (see [`yaml::limits`]).
+fn read_stream(stream: &[u8]) -> Result<Vec<Value>, Vec<FnResult>> {
+    yaml::limits::check_size(stream).map_err(|e| vec![e.into()])?;
     let text = std::str::from_utf8(stream).map_err(|_| {
         vec![FnResult::error(
             "input is not UTF-8 text: expected a YAML MonitoringStack",
         )]
     })?;
-    // Bounded like `process`: size, nesting depth and alias expansion (see `limits`).
-    let documents = resource_list::limits::read_documents(text).map_err(read_error)?;
+    // A byte-order mark before the content says only that this is UTF-8.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    yaml::limits::read_documents(text).map_err(|e| vec![e.into()])
+}
+
+/// Expands the MonitoringStack documents of a YAML stream into their generated objects, each
+/// annotated with the file it belongs in. Used by `render`, the kustomize legacy plugin and the
+/// npm package.
+pub fn render(stream: &[u8]) -> Result<Vec<Value>, Vec<FnResult>> {
+    let documents = read_stream(stream)?;
     let input_count = documents.len();
     let list = run(ResourceList::new(documents, None));
     if list.has_errors() {
         return Err(list.results);
     }
     // The input documents come first, unchanged; what follows is generated.
-    Ok(list.items.into_iter().skip(input_count).collect())
+    Ok(list
+        .items
+        .into_iter()
+        .skip(input_count)
+        .filter_map(|item| match item {
+            krm::Item::Value(value) => Some(value),
+            krm::Item::Source { value, .. } => value,
+        })
+        .collect())
 }
 
 /// What the cluster must already have for the stacks of a YAML stream to deploy (APIs, cluster
@@ -101,20 +105,7 @@ pub fn render(stream: &[u8]) -> Result<Vec<Value>, Vec<FnResult>> {
 pub fn prerequisites(
     stream: &[u8],
 ) -> Result<Vec<stack::prerequisites::Prerequisite>, Vec<FnResult>> {
-    let read_error = |e: resource_list::limits::ReadError| {
-        let error = FnResult::error(e.message);
-        vec![match e.path {
-            Some(path) => error.with_field(path),
-            None => error,
-        }]
-    };
-    resource_list::limits::check_size(stream).map_err(read_error)?;
-    let text = std::str::from_utf8(stream).map_err(|_| {
-        vec![FnResult::error(
-            "input is not UTF-8 text: expected a YAML MonitoringStack",
-        )]
-    })?;
-    let documents = resource_list::limits::read_documents(text).map_err(read_error)?;
+    let documents = read_stream(stream)?;
     let mut table: Vec<stack::prerequisites::Prerequisite> = Vec::new();
     let mut errors = Vec::new();
     for document in documents.iter().filter(|d| is_stack(d)) {
@@ -126,11 +117,9 @@ pub fn prerequisites(
                     }
                 }
             }
-            Err(found) => errors.extend(found.into_iter().map(|e| {
-                FnResult::error(e.message)
-                    .about(document)
-                    .with_field(e.path)
-            })),
+            Err(found) => {
+                errors.extend(found.into_iter().map(|e| FnResult::from(e).about(document)))
+            }
         }
     }
     if table.is_empty() && errors.is_empty() {
@@ -144,149 +133,4 @@ pub fn prerequisites(
     } else {
         Err(errors)
     }
-}
-
-/// Whether an object is a MonitoringStack of any version (wrong versions are reported, not
-/// passed through silently).
-fn is_stack(object: &Value) -> bool {
-    object.get("kind").and_then(Value::as_str) == Some(spec::KIND)
-        && object
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .is_some_and(|v| v.split('/').next() == Some(spec::GROUP))
-}
-
-fn stack_name(object: &Value) -> Option<&str> {
-    object.get("metadata")?.get("name")?.as_str()
-}
-
-/// The function proper, on a parsed list.
-fn run(mut list: ResourceList) -> ResourceList {
-    // Items still held as their source text (resource_list::source) are read where this run
-    // needs their value: the stacks here, the items it could replace or collide with below.
-    list.materialize(|item| item.kind().as_deref() == Some(spec::KIND));
-    let mut results = list.check_items();
-
-    // The stacks: the functionConfig, and items (kpt and kustomize also pass the config as an
-    // item; the same name means the same stack).
-    let mut sources: Vec<&Value> = Vec::new();
-    if let Some(config) = list.function_config.as_ref().filter(|c| is_stack(c)) {
-        sources.push(config);
-    }
-    let mut seen: BTreeMap<&str, bool> = BTreeMap::new();
-    if let Some(name) = sources.first().and_then(|c| stack_name(c)) {
-        seen.insert(name, true);
-    }
-    for item in list.items.iter().filter(|i| is_stack(i)) {
-        match stack_name(item) {
-            Some(name) => match seen.get(name) {
-                Some(true) => {
-                    seen.insert(name, false);
-                }
-                Some(false) => results.push(
-                    FnResult::error(format!(
-                        "two MonitoringStacks are named {name:?}: their objects would overwrite each other"
-                    ))
-                    .about(item)
-                    .with_field("metadata.name"),
-                ),
-                None => {
-                    seen.insert(name, false);
-                    sources.push(item);
-                }
-            },
-            None => sources.push(item),
-        }
-    }
-    if sources.is_empty() {
-        let found = list
-            .function_config
-            .as_ref()
-            .and_then(|c| c.get("kind"))
-            .and_then(Value::as_str)
-            .map_or(String::new(), |kind| {
-                format!(" (functionConfig is a {kind})")
-            });
-        results.push(FnResult::error(format!(
-            "no MonitoringStack ({}) found in functionConfig or items{found}",
-            spec::API_VERSION
-        )));
-    }
-
-    let mut stacks = Vec::new();
-    for source in &sources {
-        match spec::parse_stack(source) {
-            Ok(stack) => stacks.push(stack),
-            Err(errors) => results.extend(
-                errors
-                    .into_iter()
-                    .map(|e| FnResult::error(e.message).about(source).with_field(e.path)),
-            ),
-        }
-    }
-
-    let mut generated = Vec::new();
-    let mut origin: BTreeMap<ObjectKey, String> = BTreeMap::new();
-    let mut files: BTreeMap<String, usize> = BTreeMap::new();
-    for stack in &stacks {
-        for stack::Generated { path, mut object } in stack::expand(stack) {
-            let key = ObjectKey::of(&object);
-            if let Some(other) = origin.insert(key.clone(), stack.name.to_string()) {
-                results.push(FnResult::error(format!(
-                    "MonitoringStacks {other:?} and {:?} both generate {key}: give them different namespaces",
-                    stack.name.as_str()
-                )).with_field("spec"));
-                continue;
-            }
-            let index = files.entry(path.clone()).or_default();
-            annotations::set_file(&mut object, &path, *index);
-            *index += 1;
-            generated.push(object);
-        }
-    }
-
-    // An unowned item with a generated object's identity would be silently overwritten.
-    let owners: Vec<ownership::Owner<'_>> = stacks
-        .iter()
-        .map(|s| stack::owner(s.name.as_str()))
-        .collect();
-    let names: BTreeSet<&str> = set_of(origin.keys().map(|key| key.name.as_str()));
-    list.materialize(|item| {
-        item.name()
-            .is_some_and(|name| names.contains(name.as_ref()))
-            || owners.iter().any(|owner| item.has_label(owner.label_key))
-    });
-    for item in &list.items {
-        let key = ObjectKey::of(item);
-        if origin.contains_key(&key) && !owners.iter().any(|o| o.owns(item)) {
-            results.push(
-                FnResult::error(format!(
-                    "{key} already exists in the input and is not managed by this stack: rename or remove it"
-                ))
-                .about(item),
-            );
-        }
-    }
-
-    if results.iter().any(FnResult::is_error) {
-        list.results = results;
-        return list;
-    }
-    let counts: Vec<(String, usize)> = stacks
-        .iter()
-        .map(|s| {
-            let name = s.name.to_string();
-            let count = origin.values().filter(|o| **o == name).count();
-            (name, count)
-        })
-        .collect();
-    let (items, _changes) = ownership::upsert(std::mem::take(&mut list.items), &owners, generated);
-    list.items = items;
-    for (name, count) in counts {
-        results.push(FnResult::info(format!(
-            "MonitoringStack {name:?}: {count} objects generated"
-        )));
-    }
-    list.results = results;
-    list
 }

@@ -1,6 +1,6 @@
 //! The `monitoring-stack` command: argument handling and I/O only; the work is in the library.
 
-use monitoring_stack::resource_list::results::{stderr_summary, FnResult};
+use monitoring_stack::krm::results::{stderr_summary, FnResult};
 use monitoring_stack::{output_dir, process, render};
 use serde::Deserialize as _;
 use std::io::{Read, Write};
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         ["schema", "--crd"] => {
-            emit(&monitoring_stack::resource_list::yaml::to_string(&to_yaml(
+            emit(&monitoring_stack::yaml::to_string(&to_yaml(
                 &monitoring_stack::spec::schema::crd(),
             )));
             ExitCode::SUCCESS
@@ -158,15 +158,19 @@ fn parse_render(args: &[&str]) -> Result<RenderOptions, String> {
 
 /// Input is read up to one byte past the limit: enough for the library to report the limit,
 /// without holding an unbounded input in memory.
-const READ_LIMIT: u64 = monitoring_stack::resource_list::limits::MAX_INPUT_BYTES as u64 + 1;
+fn read_limit() -> u64 {
+    monitoring_stack::yaml::limits::max_input_bytes() as u64 + 1
+}
 
 fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     if file == "-" {
-        std::io::stdin().take(READ_LIMIT).read_to_end(&mut bytes)?;
+        std::io::stdin()
+            .take(read_limit())
+            .read_to_end(&mut bytes)?;
     } else {
         std::fs::File::open(file)?
-            .take(READ_LIMIT)
+            .take(read_limit())
             .read_to_end(&mut bytes)?;
     }
     Ok(bytes)
@@ -174,7 +178,7 @@ fn read_input(file: &str) -> std::io::Result<Vec<u8>> {
 
 fn krm_function() -> ExitCode {
     let mut input = Vec::new();
-    if let Err(error) = std::io::stdin().take(READ_LIMIT).read_to_end(&mut input) {
+    if let Err(error) = std::io::stdin().take(read_limit()).read_to_end(&mut input) {
         eprintln!("monitoring-stack: cannot read stdin: {error}");
         return ExitCode::from(2);
     }
@@ -264,7 +268,7 @@ fn render_command(options: &RenderOptions) -> ExitCode {
                 .into_iter()
                 .map(|mut r| {
                     if r.file.is_none() && file != "-" {
-                        r.file = Some(monitoring_stack::resource_list::results::FileRef {
+                        r.file = Some(monitoring_stack::krm::results::FileRef {
                             path: file.to_string(),
                             index: None,
                         });

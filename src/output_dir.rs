@@ -18,13 +18,17 @@
 //! - Nothing below the output directory is read or written through a symbolic link: a link at
 //!   or above a generated path is refused, naming it; links elsewhere are neither followed nor
 //!   removed. FIFOs, devices and folders at a generated path are refused too.
-//! - Only regular `.yaml`/`.yml` files of at most `MAX_INPUT_BYTES` are read; one is parsed
+//! - Only regular `.yaml`/`.yml` files of at most `MAX_FILE_BYTES` are read; one is parsed
 //!   only when its bytes contain both marks, and then with the input's limits.
 
-use crate::resource_list::annotations;
-use crate::resource_list::limits::{self, MAX_INPUT_BYTES};
-use crate::resource_list::yaml;
+use crate::krm::annotations;
 use crate::stack::object::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, STACK_ANNOTATION};
+use crate::yaml;
+use crate::yaml::limits;
+
+/// Largest file of the output tree read (to see whether it is ours): a generated file is a few
+/// KiB; anything over this is not ours and is left alone unread.
+pub const MAX_FILE_BYTES: usize = 32 << 20;
 use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -63,7 +67,7 @@ pub fn files(objects: &[Value]) -> BTreeMap<String, String> {
         });
         grouped.entry(path).or_default().push((index, object));
     }
-    crate::map_of(grouped.into_iter().map(|(path, mut entries)| {
+    crate::collections::map_of(grouped.into_iter().map(|(path, mut entries)| {
         sort_by_index(&mut entries);
         let objects: Vec<&Value> = entries.into_iter().map(|(_, o)| o).collect();
         (path, write_stream(&objects))
@@ -136,7 +140,7 @@ impl Plan {
 
 /// Compares the rendered tree with `dir` (which may not exist). Reads only what it may own:
 /// regular `.yaml`/`.yml` files (never through a symbolic link, never a FIFO or device), at most
-/// [`MAX_INPUT_BYTES`] each, and parses one only when its bytes hold both ownership marks
+/// [`MAX_FILE_BYTES`] each, and parses one only when its bytes hold both ownership marks
 /// (with the same limits as the function's input). Paths the render needs but may not touch
 /// are listed in [`Plan::refused`].
 pub fn plan(dir: &Path, objects: &[Value]) -> io::Result<Plan> {
@@ -257,19 +261,19 @@ fn inspect(dir: &Path, path: &str, stacks: &BTreeSet<String>) -> io::Result<Exis
     let Some(bytes) = read_bounded(&current)? else {
         return Ok(Existing::Refused(format!(
             "is larger than {} MiB, the input limit: not a file this stack generated; {MOVE_AWAY}",
-            MAX_INPUT_BYTES >> 20
+            MAX_FILE_BYTES >> 20
         )));
     };
     let ownership = classify(&bytes, stacks);
     Ok(Existing::File(bytes, ownership))
 }
 
-/// Whether the file (at most [`MAX_INPUT_BYTES`]) contains both ownership marks' key texts,
+/// Whether the file (at most [`MAX_FILE_BYTES`]) contains both ownership marks' key texts,
 /// read in chunks: a file without them cannot be owned.
 fn holds_marks(path: &Path) -> io::Result<bool> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| with_path(e, path))?;
-    if file.metadata().map_err(|e| with_path(e, path))?.len() > MAX_INPUT_BYTES as u64 {
+    if file.metadata().map_err(|e| with_path(e, path))?.len() > MAX_FILE_BYTES as u64 {
         return Ok(false);
     }
     let needles = [MANAGED_BY_LABEL.as_bytes(), STACK_ANNOTATION.as_bytes()];
@@ -277,7 +281,7 @@ fn holds_marks(path: &Path) -> io::Result<bool> {
     let mut found = [false; 2];
     let mut window: Vec<u8> = Vec::with_capacity(64 << 10);
     let mut chunk = vec![0u8; 64 << 10];
-    let mut reader = file.take(MAX_INPUT_BYTES as u64);
+    let mut reader = file.take(MAX_FILE_BYTES as u64);
     loop {
         let read = reader.read(&mut chunk).map_err(|e| with_path(e, path))?;
         if read == 0 {
@@ -296,24 +300,24 @@ fn holds_marks(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// The file's bytes, or `None` when it is larger than [`MAX_INPUT_BYTES`] (then nothing is
+/// The file's bytes, or `None` when it is larger than [`MAX_FILE_BYTES`] (then nothing is
 /// read: the same limit as the function's input).
 fn read_bounded(path: &Path) -> io::Result<Option<Vec<u8>>> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| with_path(e, path))?;
-    if file.metadata().map_err(|e| with_path(e, path))?.len() > MAX_INPUT_BYTES as u64 {
+    if file.metadata().map_err(|e| with_path(e, path))?.len() > MAX_FILE_BYTES as u64 {
         return Ok(None);
     }
     let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES as u64 + 1)
+    file.take(MAX_FILE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| with_path(e, path))?;
-    Ok((bytes.len() <= MAX_INPUT_BYTES).then_some(bytes))
+    Ok((bytes.len() <= MAX_FILE_BYTES).then_some(bytes))
 }
 
 /// Whose a file is. Cheap first: a file whose bytes lack the label or the annotation key cannot
 /// be owned and is never parsed; otherwise it is parsed with the input limits
-/// (`resource_list::limits`), so a deeply nested or alias-heavy file costs linear time.
+/// (`yaml::limits`), so a deeply nested or alias-heavy file costs linear time.
 fn classify(bytes: &[u8], stacks: &BTreeSet<String>) -> Ownership {
     let not_ours = || {
         Ownership::NotOurs(format!(

@@ -10,7 +10,7 @@
 //!   StatefulSet), send to the shared gateway URLs with tenants and the cluster label, and follow
 //!   their backends; spec errors name the field.
 
-mod alloy_syntax;
+use monitoring_stack_testkit::alloy_syntax;
 mod support;
 
 use alloy_syntax::{attribute, blocks, parse, schema, Expr, Stmt};

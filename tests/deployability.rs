@@ -4,16 +4,14 @@
 //!
 //! The corpus: every example (`krm/examples/`, `krm/kustomize/*/stack.yaml`), every golden
 //! file (`tests/golden/`), and [`GENERATED`] specs from the fuzzers' grammar
-//! (`fuzz/src/stack_gen.rs`) with a fixed seed. Each HelmRelease and each `Alloy` resource is
+//! (`testkit/src/stack_gen.rs`) with a fixed seed. Each HelmRelease and each `Alloy` resource is
 //! rendered with the release name and namespace Flux (or the Alloy Operator) would use.
 //!
 //! Skipped loudly without the reference material or the Python package; a failure in CI.
 
 mod support;
 
-#[path = "../fuzz/src/stack_gen.rs"]
-#[allow(dead_code, clippy::type_complexity)]
-mod stack_gen;
+use monitoring_stack_testkit::stack_gen;
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -143,7 +141,7 @@ fn generated_specs(count: usize) -> Vec<Stack> {
                 }
             })
             .collect();
-        let mut u = arbitrary::Unstructured::new(&bytes);
+        let mut u = monitoring_stack_testkit::arbitrary::Unstructured::new(&bytes);
         let Ok(mut stack) = stack_gen::Gen::new(&mut u).stack("generated") else {
             continue;
         };

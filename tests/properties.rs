@@ -6,13 +6,12 @@
 //! pruning removes exactly the objects the stack generated before and no longer generates.
 //!
 //! Every run is also checked against the invariants shared with the fuzz targets
-//! (`fuzz/src/invariants.rs`). Case counts are small so the file runs in seconds in debug; the
+//! (`testkit/src/invariants.rs`). Case counts are small so the file runs in seconds in debug; the
 //! fuzz targets do the long searches.
 
-#[path = "../fuzz/src/invariants.rs"]
-mod invariants;
+use monitoring_stack_testkit::invariants;
 
-use monitoring_stack::resource_list::yaml;
+use monitoring_stack::yaml;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_yaml_ng::{Mapping, Value};
@@ -602,7 +601,8 @@ proptest! {
         }
         // Paths whose final state the render must not decide: the user's.
         let mut users: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-        let mut must_refuse = false;
+        // A later state of the same path replaces an earlier one: only the last counts.
+        let mut refusing: std::collections::BTreeMap<&str, bool> = std::collections::BTreeMap::new();
         for (index, state) in &states {
             let path = paths[index % paths.len()];
             let target = tree.join(path);
@@ -641,10 +641,9 @@ proptest! {
                     std::os::unix::fs::symlink(outside.join("file.yaml"), &target).map(|()| true)
                 }
             };
-            if let Ok(true) = written {
-                must_refuse = true;
-            }
+            refusing.insert(path.as_str(), matches!(written, Ok(true)));
         }
+        let must_refuse = refusing.values().any(|refuse| *refuse);
         for (name, nested) in &extra_user_files {
             let path = if *nested { format!("user/{name}.yaml") } else { format!("{name}.yaml") };
             let target = tree.join(&path);

@@ -22,10 +22,7 @@ fn generated() -> [(&'static str, String); 3] {
     let crd: serde_yaml_ng::Value = serde_yaml_ng::to_value(schema::crd()).expect("yaml value");
     [
         (SCHEMA_FILE, json),
-        (
-            CRD_FILE,
-            monitoring_stack::resource_list::yaml::to_string(&crd),
-        ),
+        (CRD_FILE, monitoring_stack::yaml::to_string(&crd)),
         (REFERENCE_FILE, schema::reference_markdown()),
     ]
 }

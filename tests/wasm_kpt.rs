@@ -9,9 +9,10 @@
 //! Needs kpt, node and the wasm32-unknown-unknown target: SKIPPED without them, failing under
 //! `CI=true`.
 
+mod support;
 mod tools;
-#[path = "../wasm/test/support.rs"]
-mod wasm;
+
+use support::wasm;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

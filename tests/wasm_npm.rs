@@ -14,8 +14,9 @@
 //! Needs node, npm, wasm-bindgen (the Cargo.lock version), the wasm32 target and `npm ci` in
 //! wasm/ (and chromium for the playground): SKIPPED without them, failing under `CI=true`.
 
-#[path = "../wasm/test/support.rs"]
-mod wasm;
+mod support;
+
+use support::wasm;
 
 #[test]
 fn npm_package_under_node() {

@@ -236,3 +236,52 @@ pub fn write_package(dir: &Path, n: usize) -> std::io::Result<()> {
     }
     std::fs::write(dir.join("kustomization.yaml"), kustomization)
 }
+
+/// The pass-through inputs of `bench/run.sh` (issue 17): the same `n` objects of the mix, in
+/// block style but for every `every`-th item, which is written in flow style, with an anchor
+/// and alias, or with a quoted multi-line string, in turn (`every == 0`: block style only;
+/// `one`: only the middle item is odd).
+pub fn styled_resource_list(n: usize, every: usize, one: bool) -> String {
+    let mut text = String::with_capacity(n * 430 + 512);
+    text.push_str("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    for i in 0..n {
+        let odd = if one {
+            i == n / 2
+        } else {
+            every > 0 && i % every == every - 1
+        };
+        if odd {
+            text.push_str(&odd_item(i, i / every.max(1)));
+        } else {
+            push_item(&mut text, &object(i));
+        }
+    }
+    text.push_str("functionConfig:\n");
+    for line in MINIMAL_STACK.lines() {
+        let _ = writeln!(text, "  {line}");
+    }
+    text
+}
+
+/// An item the block scanner cannot follow: flow style, an anchor and alias, or a quoted
+/// multi-line string (by `turn`).
+fn odd_item(i: usize, turn: usize) -> String {
+    match turn % 3 {
+        0 => format!(
+            "- {{apiVersion: v1, kind: ConfigMap, metadata: {{name: flow-{i}, namespace: team-{}}}, data: {{text: '{{a: 1, b: [x, y]}}'}}}}\n",
+            i % 37
+        ),
+        1 => format!(
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: alias-{i}\n    labels: &labels\n      app: web\n  data:\n    copy: *labels\n"
+        ),
+        _ => format!(
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: quoted-{i}\n  data:\n    text: \"first line\n      second line\"\n"
+        ),
+    }
+}
+
+/// `text` (a YAML ResourceList) as JSON.
+pub fn as_json(text: &str) -> String {
+    let value: serde_json::Value = serde_yaml_ng::from_str(text).expect("yaml");
+    serde_json::to_string(&value).expect("json")
+}

@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     if std::env::var_os("MONITORING_STACK_FUZZ_PRINT").is_some() {
         eprintln!(
             "{}",
-            monitoring_stack::resource_list::yaml::to_string(&object)
+            monitoring_stack::yaml::to_string(&object)
         );
     }
     match spec::parse_stack(&object) {

@@ -37,13 +37,9 @@ impl de::Error for Error {
     }
 }
 
-/// One step of the path: borrowed from the value, so recording it allocates nothing.
-#[derive(Debug, Clone, Copy)]
-enum Step<'de> {
-    /// A mapping key (a string, or shown as `?`).
-    Key(&'de Value),
-    Index(usize),
-}
+/// One step of the path: borrowed from the value, so recording it allocates nothing (a key
+/// that is not a string is shown as `?`).
+type Step<'de> = crate::yaml::path::Segment<&'de str>;
 
 type Path<'de> = RefCell<Vec<Step<'de>>>;
 
@@ -68,19 +64,7 @@ pub fn from_value<'de, T: de::Deserialize<'de>>(value: &'de Value) -> Result<T, 
 }
 
 fn format_path(steps: &[Step]) -> String {
-    let mut out = String::new();
-    for step in steps {
-        match step {
-            Step::Index(index) => out.push_str(&format!("[{index}]")),
-            Step::Key(key) => {
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(key.as_str().unwrap_or("?"));
-            }
-        }
-    }
-    out
+    crate::yaml::path::format(steps, crate::yaml::path::Keys::Plain)
 }
 
 #[derive(Clone, Copy)]
@@ -336,14 +320,19 @@ impl<'de> MapAccess<'de> for Entries<'de, '_> {
         };
         self.pending = Some((key, value));
         // An unknown field fails here, and its path names it.
-        self.node.child(key).read(Step::Key(key), seed).map(Some)
+        self.node
+            .child(key)
+            .read(Step::Key(key.as_str().unwrap_or("?")), seed)
+            .map(Some)
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
         let Some((key, value)) = self.pending.take() else {
             return Err(de::Error::custom("a value was read before its key"));
         };
-        self.node.child(value).read(Step::Key(key), seed)
+        self.node
+            .child(value)
+            .read(Step::Key(key.as_str().unwrap_or("?")), seed)
     }
 
     fn size_hint(&self) -> Option<usize> {

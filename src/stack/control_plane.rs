@@ -159,7 +159,7 @@ fn applies_monitors(component: &Component) -> bool {
 fn kustomize_config(ctx: &Context, name: &str, resources: &[impl AsRef<str>]) -> Value {
     let meta = ctx
         .meta(name, None)
-        .annotation(crate::resource_list::annotations::LOCAL_CONFIG, "true");
+        .annotation(crate::krm::annotations::LOCAL_CONFIG, "true");
     let resources: Vec<&str> = resources.iter().map(AsRef::as_ref).collect();
     object(
         "kustomize.config.k8s.io/v1beta1",

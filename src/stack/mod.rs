@@ -209,8 +209,8 @@ fn disable_flux_substitution(object: &mut Value) {
 }
 
 /// The ownership marks of a stack's objects, for upsert and prune.
-pub fn owner(stack_name: &str) -> crate::resource_list::ownership::Owner<'_> {
-    crate::resource_list::ownership::Owner {
+pub fn owner(stack_name: &str) -> crate::krm::ownership::Owner<'_> {
+    crate::krm::ownership::Owner {
         label_key: MANAGED_BY_LABEL,
         label_value: MANAGED_BY_VALUE,
         annotation_key: STACK_ANNOTATION,

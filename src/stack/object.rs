@@ -29,8 +29,14 @@ impl Meta {
         Meta {
             name: name.to_string(),
             namespace: namespace.map(str::to_string),
-            labels: crate::map_of([(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string())]),
-            annotations: crate::map_of([(STACK_ANNOTATION.to_string(), stack.to_string())]),
+            labels: crate::collections::map_of([(
+                MANAGED_BY_LABEL.to_string(),
+                MANAGED_BY_VALUE.to_string(),
+            )]),
+            annotations: crate::collections::map_of([(
+                STACK_ANNOTATION.to_string(),
+                stack.to_string(),
+            )]),
         }
     }
 

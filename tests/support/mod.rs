@@ -25,6 +25,7 @@ mod helm_values;
 pub mod pod_security;
 pub mod promql;
 pub mod references;
+pub mod wasm;
 mod yaml;
 
 use std::path::{Path, PathBuf};

@@ -1,10 +1,9 @@
-//! The writer against an independent parser (`tests/alloy_syntax`, shared with the integration
+//! The writer against an independent parser (`testkit/src/alloy_syntax`, shared with the integration
 //! tests): every configuration the collectors can produce parses, uses only components from
 //! [`COMPONENTS`], passes the test-side table of Alloy's arguments, and every string comes back
 //! exactly as it went in.
 
-#[path = "../../../tests/alloy_syntax/mod.rs"]
-mod alloy_syntax;
+use monitoring_stack_testkit::alloy_syntax;
 
 use super::config::{
     quote, Block, Component, ComponentBlock, Config, Expr, Ident, Key, Statements, COMPONENTS,

@@ -204,7 +204,7 @@ fn http_route(ctx: &Context) -> Option<Value> {
 /// The user's exposure annotations as a map (Service or Ingress metadata).
 pub fn user_annotations(ctx: &Context) -> BTreeMap<String, String> {
     let annotations = &ctx.spec().grafana.exposure.annotations;
-    crate::map_of(
+    crate::collections::map_of(
         annotations
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), v.clone())),

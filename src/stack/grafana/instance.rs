@@ -400,7 +400,7 @@ pub fn service_monitor(ctx: &Context, plan: &Plan) -> Value {
         Body {
             spec: Spec {
                 selector: Selector {
-                    match_labels: crate::map_of([(key.to_string(), value)]),
+                    match_labels: crate::collections::map_of([(key.to_string(), value)]),
                 },
                 namespace_selector: NamespaceSelector {
                     match_names: vec![namespace(ctx)],

@@ -129,7 +129,7 @@ fn instance_label(ctx: &Context) -> (&'static str, String) {
 fn instance_selector(ctx: &Context) -> InstanceSelector {
     let (key, value) = instance_label(ctx);
     InstanceSelector {
-        match_labels: crate::map_of([(key.to_string(), value)]),
+        match_labels: crate::collections::map_of([(key.to_string(), value)]),
     }
 }
 

@@ -65,7 +65,7 @@ pub fn objects(ctx: &Context) -> Vec<Value> {
 
 /// The folders the groups live in (each becomes a `GrafanaFolder`).
 pub fn folders(ctx: &Context) -> BTreeSet<String> {
-    crate::set_of(groups(ctx).into_iter().map(|g| g.folder))
+    crate::collections::set_of(groups(ctx).into_iter().map(|g| g.folder))
 }
 
 /// Default groups first, then the spec's, in spec order.
@@ -98,8 +98,10 @@ fn user_group(spec: &RuleGroupSpec) -> Group {
                 severity: rule.severity,
                 summary: rule.summary.clone().unwrap_or_else(|| rule.title.clone()),
                 description: rule.description.clone(),
-                labels: crate::map_of(rule.labels.iter().map(|(k, v)| (k.to_string(), v.clone()))),
-                annotations: crate::map_of(
+                labels: crate::collections::map_of(
+                    rule.labels.iter().map(|(k, v)| (k.to_string(), v.clone())),
+                ),
+                annotations: crate::collections::map_of(
                     rule.annotations
                         .iter()
                         .map(|(k, v)| (k.to_string(), v.clone())),
@@ -144,7 +146,7 @@ fn rule(
         severity,
         summary: summary.to_string(),
         description: Some(description.to_string()),
-        labels: crate::map_of([("component".to_string(), component.to_string())]),
+        labels: crate::collections::map_of([("component".to_string(), component.to_string())]),
         annotations: BTreeMap::new(),
         no_data_state,
     }
@@ -392,7 +394,7 @@ pub fn default_groups(ctx: &Context) -> Vec<Group> {
 /// A regex alternation of the namespaces the stack runs in (DNS labels: no escaping needed).
 fn stack_namespaces(ctx: &Context) -> String {
     let spec = ctx.spec();
-    let namespaces: BTreeSet<&str> = crate::set_of(
+    let namespaces: BTreeSet<&str> = crate::collections::set_of(
         [
             (
                 spec.grafana_operator.enabled,

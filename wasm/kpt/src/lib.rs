@@ -20,8 +20,8 @@ mod arena;
 #[cfg(target_arch = "wasm32")]
 mod function;
 
-use monitoring_stack::resource_list::results::{stderr_summary, FnResult};
-use monitoring_stack::resource_list::ResourceList;
+use monitoring_stack::krm::results::{stderr_summary, FnResult};
+use monitoring_stack::krm::ResourceList;
 
 /// The fixed arena every allocation comes from: 256 MiB, part of the module's initial memory
 /// (node reserves it lazily; it costs nothing in the `.wasm` file).

@@ -5,7 +5,7 @@
 //! named `MonitoringStackError` whose `results` are the KRM results (`message`, `severity`,
 //! `resourceRef`, `field.path`, `file`) as plain objects.
 
-use monitoring_stack::resource_list::results::{FnResult, Severity};
+use monitoring_stack::krm::results::{FnResult, Severity};
 use serde_yaml_ng::Value;
 use wasm_bindgen::prelude::*;
 

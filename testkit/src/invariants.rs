@@ -1,6 +1,6 @@
 //! What must hold after any run of the function, whatever its input. Shared by the fuzz targets
 //! (`fuzz/fuzz_targets/*`) and the integration tests (`tests/properties.rs`,
-//! `tests/hostile_input.rs`, which include this file with `#[path]`), so a fuzz finding and a
+//! `tests/hostile_input.rs`, through `testkit/`), so a fuzz finding and a
 //! test check the very same promises:
 //!
 //! 1. the output is one YAML document, a `ResourceList`, that parses back;
@@ -14,7 +14,7 @@
 
 #![allow(dead_code)]
 
-use monitoring_stack::{process, resource_list, Output};
+use monitoring_stack::{krm, process, yaml, Output};
 use serde_yaml_ng::Value;
 
 /// The ownership marks: the contract with earlier runs and with other tools.
@@ -162,7 +162,7 @@ pub fn check_prune(input: &[u8], output: &Output) {
         .filter(|i| !owned_by(i, &stacks))
         .cloned()
         .collect();
-    let mut fresh = resource_list::ResourceList::new(unowned, parsed.function_config.clone());
+    let mut fresh = krm::ResourceList::new(unowned, parsed.function_config.clone());
     fresh.api_version = parsed.api_version.clone();
     let again = process(fresh.to_yaml().as_bytes());
     if again.yaml != output.yaml {
@@ -182,12 +182,12 @@ pub struct Input {
 }
 
 pub fn read_input(input: &[u8]) -> Option<Input> {
-    resource_list::limits::check_size(input).ok()?;
+    yaml::limits::check_size(input).ok()?;
     let text = std::str::from_utf8(input).ok()?;
     if text.trim().is_empty() {
         return None;
     }
-    let document = resource_list::limits::read_document(text).ok()?;
+    let document = yaml::limits::read_document(text).ok()?;
     let api_version = document.get("apiVersion")?.as_str()?.to_string();
     if !matches!(
         api_version.as_str(),

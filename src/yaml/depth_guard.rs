@@ -13,7 +13,7 @@
 //! translated to Rust, which serde_yaml_ng itself drives the same way).
 #![allow(unsafe_code)]
 
-use super::limits::Segment;
+type Segment = super::path::Segment<String>;
 use std::mem::MaybeUninit;
 use unsafe_libyaml as unsafe_sys;
 

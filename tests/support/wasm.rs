@@ -1,4 +1,4 @@
-//! Helpers of `tests/wasm_kpt.rs` and `tests/wasm_npm.rs` (included there with `#[path]`):
+//! Helpers of `tests/wasm_kpt.rs` and `tests/wasm_npm.rs` (`support::wasm`):
 //! building the WebAssembly artifacts through `wasm/build.sh`, checking what the tests need,
 //! and running long commands (builds, node test suites) with a generous timeout.
 //!

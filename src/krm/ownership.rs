@@ -2,6 +2,7 @@
 //! owner's label *and* annotation; nothing else is ever replaced or removed.
 
 use super::annotations::{annotation, label, ObjectKey};
+use super::Item;
 use serde_yaml_ng::Value;
 use std::collections::BTreeSet;
 
@@ -34,19 +35,21 @@ pub struct Changes {
 }
 
 /// Returns the items with every object owned by `owners` removed and `generated` appended in
-/// order. Unowned items keep their order and content.
+/// order. Unowned items keep their order and content; an item not read (still text) is never
+/// owned (the function reads every item carrying an owner's label).
 pub fn upsert(
-    items: Vec<Value>,
+    items: Vec<Item>,
     owners: &[Owner<'_>],
     generated: Vec<Value>,
-) -> (Vec<Value>, Changes) {
+) -> (Vec<Item>, Changes) {
     let mut previous = BTreeSet::new();
     let mut kept = Vec::with_capacity(items.len() + generated.len());
     for item in items {
-        if owners.iter().any(|owner| owner.owns(&item)) {
-            previous.insert(ObjectKey::of(&item));
-        } else {
-            kept.push(item);
+        match item.value() {
+            Some(value) if owners.iter().any(|owner| owner.owns(value)) => {
+                previous.insert(ObjectKey::of(value));
+            }
+            _ => kept.push(item),
         }
     }
     let mut changes = Changes::default();
@@ -59,7 +62,7 @@ pub fn upsert(
             changes.created += 1;
         }
         fresh.insert(key);
-        kept.push(object);
+        kept.push(Item::Value(object));
     }
     changes.pruned = previous.difference(&fresh).cloned().collect();
     (kept, changes)
@@ -103,8 +106,13 @@ mod tests {
             object("ConfigMap", "kept", Some("gen"), Some("a")),
             object("ConfigMap", "new", Some("gen"), Some("a")),
         ];
+        let items = items.into_iter().map(Item::Value).collect();
         let (out, changes) = upsert(items, &[OWNER], generated);
-        let names: Vec<_> = out.iter().map(|o| ObjectKey::of(o).name).collect();
+        let names: Vec<_> = out
+            .iter()
+            .filter_map(Item::value)
+            .map(|o| ObjectKey::of(o).name)
+            .collect();
         assert_eq!(
             names,
             [

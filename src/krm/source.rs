@@ -8,30 +8,35 @@
 //! PERFORMANCE.md) and drops their comments and quoting. Here one pass over the text checks that
 //! it is YAML of a plain, common form and records for each item where its text is and where its
 //! `apiVersion`, `kind`, `metadata.name`, `namespace`, `labels` and `annotations` are. The item
-//! then stays in [`ResourceList::items`](super::ResourceList) as a *source reference*
-//! (`Value::Number(i)`, meaningless anywhere else) until the function asks for its value
-//! ([`ResourceList::materialize`](super::ResourceList::materialize)); the writer copies the text
-//! of every reference still in the list.
+//! then stays in [`ResourceList::items`](super::ResourceList) as an [`Item::Source`], read
+//! only when the function asks for its value ([`ResourceList::read`](super::ResourceList::read));
+//! the writer copies the text of every source item still in the list.
 //!
 //! **What the scanner accepts**, and so what can never read differently from the full parser:
 //! a block mapping at column 0, block mappings and sequences indented with spaces, one-line
 //! plain, single- and double-quoted scalars (simple escapes only), `[]`, `{}` and one-line flow
 //! sequences of scalars, literal and folded block scalars without an indentation indicator,
-//! comments. Anything else — JSON and flow style, anchors, aliases, tags, multi-line flow or
-//! plain scalars, complex keys, directives, several documents, tabs outside block scalars, CR
-//! line breaks, duplicate keys, keys that are not strings, nesting or size near the
-//! [`limits`](super::limits) — makes [`scan`] return `None`, and the whole input is read by the
-//! full parser instead, with its error messages and limits. The tests check the scanner against
-//! the full parser on generated and mutated inputs.
+//! comments. Anything else inside an item — flow style, anchors, aliases, tags, multi-line
+//! flow or plain scalars, complex keys, tabs, duplicate keys, deep nesting — makes that item
+//! *opaque*: its lines are skipped up to the next line indented no more than its `-`, and the
+//! full parser reads the item alone (bounded by the [`limits`](super::limits)) for its identity;
+//! it is still written back as its text, so it means exactly what it meant to any reader. An item
+//! that does not read alone because an alias names another item's anchor takes its value from one
+//! reading of the whole list (and is still written as text). Only when an item does not read at
+//! all (a syntax error) or the list around the items is odd (directives, several documents, CR
+//! line breaks, a flow root) does [`scan`] return `None`, and the whole input is read by the full
+//! parser instead, with its error messages and limits. The tests check the scanner against the full parser on generated
+//! and mutated inputs.
 
-use super::{limits, ResourceList, API_VERSION, API_VERSION_BETA, KIND};
+use super::{annotations, json, Item, ResourceList, API_VERSION, API_VERSION_BETA, KIND};
+use crate::yaml::limits;
 use serde_yaml_ng::Value;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
-/// Nesting deeper than this, or more nodes than this (counted as the full parser counts them),
-/// goes to the full parser, which owns the limits and their messages.
+/// Nesting deeper than this, or an item of more nodes than this (counted as the full parser
+/// counts them), goes to the full parser, which owns the limits and their messages.
 const MAX_DEPTH: usize = limits::MAX_DEPTH / 2;
 const MAX_NODES: usize = limits::MAX_NODES / 10 * 9;
 /// Mappings with more keys than this check duplicates with a hash set instead of a scan.
@@ -72,10 +77,68 @@ struct ItemSource {
     kind: Option<Scalar>,
     name: Option<Scalar>,
     labels: Option<Block>,
+    annotations: Option<Block>,
     /// The item is read in full while parsing: one of its identifying fields is missing, empty
     /// or not a plain string, so the item checks must see its real value.
     needs_value: bool,
+    /// The scanner could not follow the item (flow style, anchors, multi-line scalars, ...):
+    /// the full parser reads it alone, and its identity comes from that reading.
+    opaque: bool,
+    /// The item is JSON text (a JSON ResourceList), written back as a flow mapping.
+    json: bool,
+    /// The identity of an opaque item, read by the full parser.
+    identity: Option<Box<Identity>>,
+    /// The value of an opaque item that does not read alone (an alias to an anchor in an earlier
+    /// item), taken from a reading of the whole list.
+    value: Option<Box<Value>>,
 }
+
+/// What [`ItemView`] offers of an item the scanner could not follow, kept instead of its value
+/// so that a list of many such items costs little more than its text.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Identity {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub labels: Vec<String>,
+    /// The file annotations (path and index, both spellings), for placing generated objects.
+    pub files: Vec<(String, String)>,
+}
+
+impl Identity {
+    fn of(value: &Value) -> Identity {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        let metadata = value.get("metadata");
+        Identity {
+            kind: text(value.get("kind")),
+            name: text(metadata.and_then(|m| m.get("name"))),
+            labels: metadata
+                .and_then(|m| m.get("labels"))
+                .and_then(Value::as_mapping)
+                .map(|labels| {
+                    labels
+                        .keys()
+                        .filter_map(|k| k.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            files: FILE_ANNOTATIONS
+                .iter()
+                .filter_map(|key| {
+                    let value = metadata?.get("annotations")?.get(*key)?.as_str()?;
+                    Some((key.to_string(), value.to_string()))
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The annotations [`ItemView::annotation`] answers for opaque items.
+const FILE_ANNOTATIONS: [&str; 4] = [
+    annotations::PATH,
+    annotations::LEGACY_PATH,
+    annotations::INDEX,
+    annotations::LEGACY_INDEX,
+];
 
 /// A one-line scalar: its text without quotes, and how to decode it.
 #[derive(Debug, Clone, Copy)]
@@ -128,18 +191,40 @@ pub struct ItemView<'a> {
 
 impl ItemView<'_> {
     pub fn kind(&self) -> Option<Cow<'_, str>> {
+        if let Some(identity) = &self.item.identity {
+            return identity.kind.as_deref().map(Cow::Borrowed);
+        }
         self.item.kind.map(|s| decode(self.text, s))
     }
 
     pub fn name(&self) -> Option<Cow<'_, str>> {
+        if let Some(identity) = &self.item.identity {
+            return identity.name.as_deref().map(Cow::Borrowed);
+        }
         self.item.name.map(|s| decode(self.text, s))
     }
 
     /// Whether `metadata.labels` has the key (with any value).
     pub fn has_label(&self, key: &str) -> bool {
+        if let Some(identity) = &self.item.identity {
+            return identity.labels.iter().any(|k| k == key);
+        }
         self.item
             .labels
             .is_some_and(|block| block_has_key(self.text, block, key))
+    }
+
+    /// The file annotation `key` (path or index, [`FILE_ANNOTATIONS`]) when it is a one-line
+    /// string.
+    pub fn annotation(&self, key: &str) -> Option<Cow<'_, str>> {
+        if let Some(identity) = &self.item.identity {
+            return identity
+                .files
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| Cow::Borrowed(v.as_str()));
+        }
+        block_value(self.text, self.item.annotations?, key)
     }
 }
 
@@ -154,30 +239,51 @@ impl Source {
     /// The full value of item `index`, read from its text by the full parser.
     pub(super) fn value(&self, index: usize) -> Option<Value> {
         let item = self.items.get(index)?;
-        let mut document = String::with_capacity(item.range().len() + 8);
-        document.push_str("items:\n");
-        document.push_str(&self.text[item.range()]);
-        let Value::Mapping(mut root) = limits::read_document(&document).ok()? else {
-            return None;
-        };
-        match root.remove("items")? {
-            Value::Sequence(mut items) if items.len() == 1 => items.pop(),
-            _ => None,
+        if let Some(value) = &item.value {
+            return Some(Value::clone(value));
         }
+        self.read_alone(index).ok()?
+    }
+
+    /// Item `index` read alone: its value (`None`: not one item), or why it does not read.
+    fn read_alone(&self, index: usize) -> Result<Option<Value>, limits::ReadError> {
+        let Some(item) = self.items.get(index) else {
+            return Ok(None);
+        };
+        let mut document = String::with_capacity(item.range().len() + 8);
+        let mut value = if item.json {
+            json::write_flow_text(&self.text[item.range()], &mut document);
+            limits::read_document(&document)?
+        } else {
+            document.push_str("items:\n");
+            document.push_str(&self.text[item.range()]);
+            let Value::Mapping(mut root) = limits::read_document(&document)? else {
+                return Ok(None);
+            };
+            match root.remove("items") {
+                Some(Value::Sequence(mut items)) if items.len() == 1 => match items.pop() {
+                    Some(value) => value,
+                    None => return Ok(None),
+                },
+                _ => return Ok(None),
+            }
+        };
+        // Go's readers resolve merge keys (`<<: *base`); the function sees what they see.
+        super::resolve_merge_keys(&mut value);
+        Ok(Some(value))
     }
 
     /// Appends the text of item `index` as an entry of a block sequence at column 0.
     pub(super) fn copy_item(&self, index: usize, out: &mut String) {
         let item = &self.items[index];
         let text = &self.text[item.range()];
-        let dash = item.dash as usize;
-        if dash == 0 {
-            out.push_str(text);
-        } else {
-            for line in text.split_inclusive('\n') {
-                let spaces = line.bytes().take(dash).take_while(|b| *b == b' ').count();
-                out.push_str(&line[spaces..]);
-            }
+        if item.json {
+            json::write_flow(text, out);
+            return;
+        }
+        let dash = (item.dash as usize, item.opaque);
+        for (number, line) in text.split_inclusive('\n').enumerate() {
+            out.push_str(&line[dedent_width(line.as_bytes(), dash, number)..]);
         }
         if !out.ends_with('\n') {
             out.push('\n');
@@ -185,19 +291,122 @@ impl Source {
     }
 }
 
-/// The source reference an item of a fast-parsed list holds until it is materialized.
-pub(super) fn reference(index: usize) -> Value {
-    Value::Number((index as u64).into())
+/// An item of a JSON list ([`super::json`]): where its text is and, for an object, what it
+/// says of itself.
+#[cfg(feature = "json-items")]
+pub(super) struct JsonItem {
+    pub start: usize,
+    pub end: usize,
+    /// `None` when the item is not an object.
+    pub identity: Option<Identity>,
+    /// `apiVersion`, `kind` and `metadata.name` are non-empty strings.
+    pub complete: bool,
 }
 
-pub(super) fn reference_index(value: &Value) -> Option<usize> {
-    match value {
-        Value::Number(n) => n.as_u64().map(|n| n as usize),
-        _ => None,
+impl Source {
+    /// The source of a JSON list ([`super::json`]).
+    #[cfg(feature = "json-items")]
+    pub(super) fn json(text: String, items: Vec<JsonItem>) -> Source {
+        let items = items
+            .into_iter()
+            .map(|item| ItemSource {
+                start: item.start as u32,
+                end: item.end as u32,
+                needs_value: !item.complete,
+                opaque: true,
+                json: true,
+                identity: Some(Box::new(item.identity.unwrap_or_default())),
+                ..ItemSource::default()
+            })
+            .collect();
+        Source { text, items }
+    }
+
+    /// Reads each opaque item alone with the full parser, for its identity (and its value, when
+    /// the item checks need it). `None` when one does not read alone (an alias to an anchor in
+    /// another item, a syntax error): the whole list then goes to the full parser.
+    fn read_opaque_items(&mut self) -> Option<()> {
+        // Items that do not read alone, read once with the whole list when there are any.
+        let mut whole: Option<Vec<Value>> = None;
+        for index in 0..self.items.len() {
+            if !self.items[index].opaque || self.items[index].json {
+                continue;
+            }
+            let value = match self.read_alone(index) {
+                Ok(Some(value)) => value,
+                Ok(None) => return None,
+                // An alias to an anchor in an earlier item.
+                Err(error) if error.message.contains("unknown anchor") => {
+                    if whole.is_none() {
+                        whole = Some(self.read_whole()?);
+                    }
+                    let value = whole.as_ref()?.get(index)?.clone();
+                    self.items[index].value = Some(Box::new(value.clone()));
+                    value
+                }
+                Err(_) => return None,
+            };
+            let identity = Identity::of(&value);
+            let present = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+            let api_version = value
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .is_some_and(|v| !v.is_empty());
+            let item = &mut self.items[index];
+            item.needs_value = !(value.is_mapping()
+                && api_version
+                && present(&identity.kind)
+                && present(&identity.name));
+            item.identity = Some(Box::new(identity));
+        }
+        Some(())
+    }
+
+    /// Whether an item's value depends on an anchor in another item.
+    pub(super) fn shares_anchors(&self) -> bool {
+        self.items.iter().any(|item| item.value.is_some())
+    }
+
+    /// The items of the whole text, read by the full parser: for items whose value depends on an
+    /// anchor in another item. `None` unless it reads and holds exactly the scanned items.
+    fn read_whole(&self) -> Option<Vec<Value>> {
+        let Value::Mapping(mut root) = limits::read_document(&self.text).ok()? else {
+            return None;
+        };
+        let Value::Sequence(mut items) = root.remove("items")? else {
+            return None;
+        };
+        if items.len() != self.items.len() {
+            return None;
+        }
+        items.iter_mut().for_each(super::resolve_merge_keys);
+        Some(items)
+    }
+
+    /// The list whose items are this text's items, read only where the checks need them.
+    pub(super) fn into_list(
+        self,
+        api_version: String,
+        function_config: Option<Value>,
+    ) -> ResourceList {
+        let mut items = Vec::with_capacity(self.items.len());
+        for (index, item) in self.items.iter().enumerate() {
+            let value = if item.needs_value {
+                self.value(index)
+            } else {
+                None
+            };
+            items.push(Item::Source { index, value });
+        }
+        let mut list = ResourceList::new(Vec::new(), function_config);
+        list.items = items;
+        list.api_version = api_version;
+        list.source = Some(self);
+        list
     }
 }
 
-/// Splits `text` into a ResourceList whose items are source references (or values, for items
+/// Splits `text` into a ResourceList whose items are `Item::Source` (with their values, for items
 /// the checks must see), or `None` when the text is not of the form the scanner reads.
 pub(super) fn scan(text: &str) -> Option<ResourceList> {
     // A text that does not end its last line (a block scalar at the very end would lose or
@@ -229,38 +438,28 @@ pub(super) fn scan(text: &str) -> Option<ResourceList> {
             }
         }
     };
-    let source = Source {
+    let mut source = Source {
         text: text.to_string(),
         items: scanned.items,
     };
-    let mut items = Vec::with_capacity(source.items.len());
-    for (index, item) in source.items.iter().enumerate() {
-        items.push(if item.needs_value {
-            source.value(index)?
-        } else {
-            reference(index)
-        });
-    }
-    let mut list = ResourceList::new(items, function_config);
-    list.api_version = api_version;
-    list.source = Some(source);
-    Some(list)
+    source.read_opaque_items()?;
+    Some(source.into_list(api_version, function_config))
 }
 
-/// Writes the items of a list that holds source references after `header`: references as
+/// Writes the items of a list that holds source items after `header`: source items as
 /// their text, values with `write_value`. The source text itself becomes the output buffer
 /// when the references come in text order and the output never overtakes the text still to
 /// be copied (then no second buffer of the input's size is needed); otherwise a new one is used.
 pub(super) fn write_items(
     source: Source,
-    items: &[Value],
+    items: &[Item],
     header: &str,
     write_value: impl Fn(&mut String, &Value),
 ) -> Vec<u8> {
     let Source { text, items: spans } = source;
     let starts: Vec<usize> = items
         .iter()
-        .filter_map(reference_index)
+        .filter_map(Item::source_index)
         .map(|i| spans[i].start as usize)
         .collect();
     let in_order = starts.windows(2).all(|pair| pair[0] < pair[1]);
@@ -277,16 +476,24 @@ pub(super) fn write_items(
     let mut piece = String::new();
     writer.put(header.as_bytes(), starts.first().copied());
     for item in items {
-        match reference_index(item) {
-            Some(index) => {
+        match item {
+            Item::Source { index, .. } if spans[*index].json => {
                 next += 1;
-                if !writer.copy(&spans[index]) {
+                piece.clear();
+                let span = &spans[*index];
+                let text = writer.source(span);
+                json::write_flow(std::str::from_utf8(&text).unwrap_or_default(), &mut piece);
+                writer.put(piece.as_bytes(), starts.get(next).copied());
+            }
+            Item::Source { index, .. } => {
+                next += 1;
+                if !writer.copy(&spans[*index]) {
                     writer.put(b"\n", starts.get(next).copied());
                 }
             }
-            None => {
+            Item::Value(value) => {
                 piece.clear();
-                write_value(&mut piece, item);
+                write_value(&mut piece, value);
                 writer.put(piece.as_bytes(), starts.get(next).copied());
             }
         }
@@ -330,16 +537,26 @@ impl Writer {
         }
     }
 
+    /// The text of an item not yet copied (the writer never overtakes it).
+    fn source(&self, item: &ItemSource) -> Vec<u8> {
+        self.buffer[item.range()].to_vec()
+    }
+
     /// Appends an item's text moved to column 0; false when it did not end with a newline.
     fn copy(&mut self, item: &ItemSource) -> bool {
         let range = item.range();
         let dash = item.dash as usize;
         let newline = self.buffer[..range.end].last() == Some(&b'\n');
         if self.in_place {
-            self.written =
-                dedent_in_place(&mut self.buffer, range.start, range.end, dash, self.written);
+            self.written = dedent_in_place(
+                &mut self.buffer,
+                range.start,
+                range.end,
+                (dash, item.opaque),
+                self.written,
+            );
         } else {
-            copy_dedented(&self.buffer[range], dash, &mut self.out);
+            copy_dedented(&self.buffer[range], (dash, item.opaque), &mut self.out);
         }
         newline
     }
@@ -354,42 +571,59 @@ impl Writer {
     }
 }
 
+/// How many spaces to take from the start of `line` (line `number` of an item whose `-` is at
+/// column `dash`) to move the item to column 0. An opaque item keeps one space on later lines
+/// that would otherwise reach column 0: they may continue a multi-line scalar or flow
+/// collection, which must stay indented under the sequence.
+fn dedent_width(line: &[u8], (dash, opaque): (usize, bool), number: usize) -> usize {
+    let spaces = line.iter().take(dash).take_while(|b| **b == b' ').count();
+    let all = line.iter().take_while(|b| **b == b' ').count();
+    let content = line.get(all).is_some_and(|b| *b != b'\n');
+    if opaque && number > 0 && spaces == all && spaces > 0 && content {
+        spaces - 1
+    } else {
+        spaces
+    }
+}
+
 /// Copies lines of a sequence entry whose `-` is at column `dash` so that it is at column 0
 /// (comment lines indented less lose their indentation).
-fn copy_dedented(lines: &[u8], dash: usize, out: &mut Vec<u8>) {
-    if dash == 0 {
+fn copy_dedented(lines: &[u8], dash: (usize, bool), out: &mut Vec<u8>) {
+    if dash.0 == 0 {
         out.extend_from_slice(lines);
     } else {
-        for line in lines.split_inclusive(|b| *b == b'\n') {
-            let spaces = line.iter().take(dash).take_while(|b| **b == b' ').count();
-            out.extend_from_slice(&line[spaces..]);
+        for (number, line) in lines.split_inclusive(|b| *b == b'\n').enumerate() {
+            out.extend_from_slice(&line[dedent_width(line, dash, number)..]);
         }
     }
 }
 
 /// [`copy_dedented`] within one buffer, from `start..end` to `to` (`to <= start`); returns the
 /// end of what was written. A missing final newline is left to the caller.
-fn dedent_in_place(buffer: &mut [u8], start: usize, end: usize, dash: usize, to: usize) -> usize {
-    if dash == 0 {
+fn dedent_in_place(
+    buffer: &mut [u8],
+    start: usize,
+    end: usize,
+    dash: (usize, bool),
+    to: usize,
+) -> usize {
+    if dash.0 == 0 {
         buffer.copy_within(start..end, to);
         return to + (end - start);
     }
     let mut to = to;
     let mut at = start;
+    let mut number = 0;
     while at < end {
         let line_end = buffer[at..end]
             .iter()
             .position(|b| *b == b'\n')
             .map_or(end, |p| at + p + 1);
-        let spaces = buffer[at..line_end]
-            .iter()
-            .take(dash)
-            .take_while(|b| **b == b' ')
-            .count();
-        let from = at + spaces;
+        let from = at + dedent_width(&buffer[at..line_end], dash, number);
         buffer.copy_within(from..line_end, to);
         to += line_end - from;
         at = line_end;
+        number += 1;
     }
     to
 }
@@ -463,6 +697,7 @@ enum Role {
     Item,
     Metadata,
     Labels,
+    Annotations,
     Other,
 }
 
@@ -541,13 +776,67 @@ impl<'a> Scanner<'a> {
     fn run(mut self) -> Step<Scanned> {
         let len = self.bytes.len();
         let mut at = 0;
+        // The dash column of an item the scanner gave up on: its lines are skipped.
+        let mut skipping: Option<usize> = None;
         while at < len {
             let end = memchr_newline(self.bytes, at).unwrap_or(len);
-            self.line(at, end)?;
+            if let Some(dash) = skipping {
+                if !ends_item(&self.bytes[at..end], dash) {
+                    at = end + 1;
+                    continue;
+                }
+                skipping = None;
+            }
+            if self.line(at, end).is_err() {
+                skipping = Some(self.give_up_item(at, end)?);
+            }
             at = end + 1;
         }
         self.finish(len)?;
         Ok(self.out)
+    }
+
+    /// After line `start..end` could not be read: when it belongs to an item, the item becomes
+    /// opaque (read alone by the full parser later) and the scanner goes back to the item list;
+    /// returns the item's dash column. Anything outside an item fails the whole scan.
+    fn give_up_item(&mut self, start: usize, end: usize) -> Step<usize> {
+        let items_level = self
+            .stack
+            .iter()
+            .position(|level| level.role == Role::Items)
+            .ok_or(Unsupported)?;
+        let dash = self.stack[items_level].indent;
+        let line = &self.bytes[start..end];
+        let indent = line.iter().take_while(|b| **b == b' ').count();
+        let starts_item = indent == dash && is_dash(line, indent);
+        let current = self.out.items.last().map(|item| item.start as usize);
+        if starts_item && current != Some(start) {
+            // Failed before its entry was recorded.
+            if let Some(item) = self.out.items.last_mut() {
+                item.end = start as u32;
+            }
+            self.out.items.push(ItemSource {
+                start: start as u32,
+                end: start as u32,
+                dash: dash as u32,
+                ..ItemSource::default()
+            });
+        } else if !(starts_item || (indent > dash && current.is_some())) {
+            return Err(Unsupported);
+        }
+        if let Some(above) = self.stack.get(items_level + 1) {
+            self.keys.truncate(above.keys_from);
+        }
+        self.stack.truncate(items_level + 1);
+        self.pending = None;
+        self.block = None;
+        let item = self.current_item()?;
+        item.opaque = true;
+        item.kind = None;
+        item.name = None;
+        item.labels = None;
+        item.annotations = None;
+        Ok(dash)
     }
 
     fn count(&mut self) -> Step {
@@ -659,7 +948,7 @@ impl<'a> Scanner<'a> {
         self.count()?;
         match (role, kind) {
             (Role::Items, Kind::Map) | (Role::Item, Kind::Seq) => return Err(Unsupported),
-            (Role::Metadata | Role::Labels, Kind::Seq) => {
+            (Role::Metadata | Role::Labels | Role::Annotations, Kind::Seq) => {
                 self.current_item()?.needs_value = true;
             }
             _ => {}
@@ -669,12 +958,18 @@ impl<'a> Scanner<'a> {
             Kind::Map if matches!(role, Role::Items) => Role::Other,
             _ => role,
         };
-        if kind == Kind::Map && role == Role::Labels {
-            self.current_item()?.labels = Some(Block {
+        if kind == Kind::Map && matches!(role, Role::Labels | Role::Annotations) {
+            let block = Some(Block {
                 start: start as u32,
                 end: start as u32,
                 indent: indent as u32,
             });
+            let item = self.current_item()?;
+            if role == Role::Labels {
+                item.labels = block;
+            } else {
+                item.annotations = block;
+            }
         }
         self.stack.push(Level {
             kind,
@@ -698,8 +993,14 @@ impl<'a> Scanner<'a> {
                     item.end = at as u32;
                 }
             }
-            Role::Labels => {
-                if let Some(block) = &mut self.current_item()?.labels {
+            Role::Labels | Role::Annotations => {
+                let item = self.current_item()?;
+                let block = if level.role == Role::Labels {
+                    &mut item.labels
+                } else {
+                    &mut item.annotations
+                };
+                if let Some(block) = block {
                     block.end = at as u32;
                 }
             }
@@ -749,6 +1050,8 @@ impl<'a> Scanner<'a> {
                 dash: indent as u32,
                 ..ItemSource::default()
             });
+            // Nodes are counted per item: an item is read (and its nodes built) alone.
+            self.nodes = 0;
             Role::Item
         } else {
             Role::Other
@@ -813,6 +1116,7 @@ impl<'a> Scanner<'a> {
             (Role::Root, "items") => Role::Items,
             (Role::Item, "metadata") => Role::Metadata,
             (Role::Metadata, "labels") => Role::Labels,
+            (Role::Metadata, "annotations") => Role::Annotations,
             _ => Role::Other,
         };
         if role == Role::Root {
@@ -852,7 +1156,7 @@ impl<'a> Scanner<'a> {
                 self.count()?;
                 return Ok(());
             }
-            Role::Metadata | Role::Labels
+            Role::Metadata | Role::Labels | Role::Annotations
                 if &line[column..] != b"{}" || child == Role::Metadata =>
             {
                 self.current_item()?.needs_value = true;
@@ -1032,6 +1336,15 @@ enum Field {
     Name,
 }
 
+/// Whether a line ends an opaque item whose dash is at column `dash`: content (not a comment)
+/// indented no more than the dash. Lines of the item's own multi-line scalars and flow
+/// collections are indented more, or the item fails to read alone and the whole list goes to
+/// the full parser.
+fn ends_item(line: &[u8], dash: usize) -> bool {
+    let indent = line.iter().take_while(|b| **b == b' ').count();
+    indent <= dash && indent < line.len() && line[indent] != b'#'
+}
+
 fn memchr_newline(bytes: &[u8], from: usize) -> Option<usize> {
     bytes[from..]
         .iter()
@@ -1198,7 +1511,7 @@ fn plain_is_string(text: &str) -> bool {
     // The bounded reader (`limits`), not `serde_yaml_ng::from_str`: the same parser and the
     // same answer, without a second copy of serde_yaml_ng's value reader in the WebAssembly
     // builds.
-    matches!(super::limits::read_document(text), Ok(Value::String(s)) if s == text)
+    matches!(limits::read_document(text), Ok(Value::String(s)) if s == text)
 }
 
 /// The string a scanned scalar stands for.
@@ -1235,8 +1548,45 @@ fn decode(text: &str, scalar: Scalar) -> Cow<'_, str> {
     }
 }
 
+/// The one-line string value of `key` in the block mapping.
+fn block_value<'t>(text: &'t str, block: Block, key: &str) -> Option<Cow<'t, str>> {
+    let bytes = text.as_bytes();
+    let line_start = block_key_line(text, block, key)?;
+    let end = memchr_newline(bytes, line_start).unwrap_or(bytes.len());
+    let line = &bytes[line_start..end];
+    let column = block.indent as usize;
+    let after_key = match line[column] {
+        b'"' | b'\'' => quoted(line, column, line_start)?.1,
+        _ => plain(line, column)?.1,
+    };
+    let colon = after_key + line[after_key..].iter().take_while(|b| **b == b' ').count();
+    if line.get(colon) != Some(&b':') {
+        return None;
+    }
+    let at = colon + 1 + line[colon + 1..].iter().take_while(|b| **b == b' ').count();
+    let scalar = match *line.get(at)? {
+        b'"' | b'\'' => {
+            let (scalar, after) = quoted(line, at, line_start)?;
+            comment_or_end(&line[after..]).then_some(scalar)?
+        }
+        _ => {
+            let (from, to, ends_key) = plain(line, at)?;
+            if ends_key || !plain_is_string(&text[line_start + from..line_start + to]) {
+                return None;
+            }
+            Scalar::new(line_start + from, line_start + to, Style::Plain)
+        }
+    };
+    Some(decode(text, scalar))
+}
+
 /// Whether the block mapping has `key` among its keys.
 fn block_has_key(text: &str, block: Block, key: &str) -> bool {
+    block_key_line(text, block, key).is_some()
+}
+
+/// Where the line of `key` in the block mapping starts.
+fn block_key_line(text: &str, block: Block, key: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let (mut at, block_end, block_indent) = (
         block.start as usize,
@@ -1258,17 +1608,17 @@ fn block_has_key(text: &str, block: Block, key: &str) -> bool {
                     .map(|(from, to, _)| Scalar::new(at + from, at + to, Style::Plain)),
             };
             if found.is_some_and(|s| decode(text, s) == key) {
-                return true;
+                return Some(at);
             }
         }
         at = end + 1;
     }
-    false
+    None
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{from_value, limits};
+    use super::super::from_value;
     use super::*;
 
     /// The full parser's reading of `text`, as `parse` does it without the fast path.
@@ -1287,12 +1637,13 @@ mod tests {
         };
         // What the function may ask of the items still held as text.
         let source = fast.source.as_ref().expect("source");
-        for (item, value) in fast.items.iter().zip(&expected.items) {
-            let Some(index) = reference_index(item) else {
-                assert_eq!(item, value, "{text}");
+        let expected_values: Vec<&Value> = expected.values().collect();
+        for (item, value) in fast.items.iter().zip(expected_values) {
+            let Item::Source { index, value: None } = item else {
+                assert_eq!(item.value(), Some(value), "{text}");
                 continue;
             };
-            let view = source.view(index).expect("view");
+            let view = source.view(*index).expect("view");
             let field = |path: &[&str]| {
                 let mut v = Some(value);
                 for p in path {
@@ -1338,8 +1689,9 @@ mod tests {
             "in place differs:\n{text}"
         );
         let mut all = fast;
-        all.materialize(|_| true);
-        assert_eq!(all.items, expected.items, "{text}");
+        all.read(|_| true);
+        let all_values: Vec<&Value> = all.values().collect();
+        assert_eq!(all_values, expected.values().collect::<Vec<_>>(), "{text}");
         assert_eq!(all.function_config, expected.function_config);
         assert_eq!(all.api_version, expected.api_version);
         true
@@ -1400,7 +1752,10 @@ functionConfig:
     fn reads_what_kpt_sends() {
         assert!(agrees(KPT));
         let list = scan(KPT).expect("fast path");
-        assert!(list.items.iter().all(|i| reference_index(i).is_some()));
+        assert!(list
+            .items
+            .iter()
+            .all(|i| matches!(i, Item::Source { value: None, .. })));
         // Unchanged items come back as their text, comments and quoting included.
         let out = list.to_yaml();
         assert!(out.contains("- # a comment\n  apiVersion: v1\n"), "{out}");
@@ -1443,25 +1798,54 @@ functionConfig:
         }
         let text = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: \"\"\n";
         let list = scan(text).expect("fast path");
-        assert!(reference_index(&list.items[0]).is_none(), "read in full");
+        assert!(list.items[0].value().is_some(), "read in full");
     }
 
     #[test]
     fn other_forms_go_to_the_full_parser() {
         let cases = [
             "{\"apiVersion\":\"config.kubernetes.io/v1\",\"kind\":\"ResourceList\",\"items\":[]}",
-            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- &a {x: 1}\n",
-            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: \"multi\n      line\"\n",
             "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  kind: B\n",
             "---\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\n",
             "apiVersion: config.kubernetes.io/v1\r\nkind: ResourceList\r\n",
-            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: a\n  data:\n    x: plain\n      continued\n",
             "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n\tkind: A\n",
             "apiVersion: config.kubernetes.io/v1\nkind: List\nitems: []\n",
         ];
         for text in cases {
             assert!(scan(text).is_none(), "{text}");
         }
+    }
+
+    /// Per-item fallback: an item the scanner cannot follow is read alone and written back as
+    /// its text; the items around it stay text too.
+    #[test]
+    fn odd_items_are_read_alone_and_kept_as_text() {
+        let head = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: before\n";
+        let tail = "- apiVersion: v1\n  kind: A\n  metadata:\n    name: after\n";
+        for odd in [
+            "- &a {apiVersion: v1, kind: A, metadata: {name: x, labels: {app: a}}}\n",
+            "- apiVersion: v1\n  kind: A\n  metadata:\n    name: \"multi\n      line\"\n",
+            "- apiVersion: v1\n  kind: A\n  metadata:\n    name: a\n  data:\n    x: plain\n      continued\n",
+            "- apiVersion: v1\n  kind: A\n  metadata: &m\n    name: m\n  spec:\n    selector:\n      matchLabels: {<<: *m}\n    n: [1_000, 0755, yes, 1e3, 0o17]\n",
+            "- {\"apiVersion\": \"v1\", \"kind\": \"A\",\n   \"metadata\": {\"name\": \"json\"}}\n",
+        ] {
+            let text = format!("{head}{odd}{tail}");
+            assert!(agrees(&text), "{text}");
+            let list = scan(&text).expect("fast path");
+            assert!(list
+                .items
+                .iter()
+                .all(|i| matches!(i, Item::Source { value: None, .. })));
+            let out = list.to_yaml();
+            assert!(out.contains(odd), "{out}");
+        }
+        // An alias to another item's anchor does not read alone: its value comes from the whole
+        // list, and the items are still written as their text.
+        let text = format!("{head}  spec: &s {{a: 1}}\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: b\n  spec: *s\n");
+        assert!(agrees(&text), "{text}");
+        let list = scan(&text).expect("fast path");
+        assert!(list.shares_anchors());
+        assert!(list.to_yaml().contains("  spec: *s\n"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Function results: the structured problems a KRM function reports (`results:` in the
 //! ResourceList), and the one-line summary written to stderr for orchestrators that ignore them.
 
+use crate::yaml::limits::ReadError;
 use serde_yaml_ng::{Mapping, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -46,12 +47,7 @@ impl ResourceRef {
     }
 }
 
-/// Where the object came from in the orchestrator's package.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileRef {
-    pub path: String,
-    pub index: Option<u64>,
-}
+pub use super::annotations::FileRef;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FnResult {
@@ -61,6 +57,17 @@ pub struct FnResult {
     /// Dotted field path inside the resource (`spec.loki.retention`).
     pub field: Option<String>,
     pub file: Option<FileRef>,
+}
+
+/// A read error is an error result at its field (when it has one).
+impl From<ReadError> for FnResult {
+    fn from(error: ReadError) -> FnResult {
+        let result = FnResult::error(error.message);
+        match error.path {
+            Some(path) => result.with_field(path),
+            None => result,
+        }
+    }
 }
 
 impl FnResult {
@@ -148,8 +155,28 @@ impl FnResult {
         if !context.is_empty() {
             line.push_str(&format!(" ({})", context.join(", ")));
         }
-        line
+        one_line(line)
     }
+}
+
+/// `text` with line breaks and other control characters escaped (`\n`), so that a key or
+/// value holding one cannot split a message over several lines of stderr.
+fn one_line(text: String) -> String {
+    if !text
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The stderr text for a run: one line per warning or error (info results stay in `results`).

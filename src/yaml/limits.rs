@@ -8,10 +8,10 @@
 //!
 //! | limit | value | what it stops |
 //! |---|---|---|
-//! | [`MAX_INPUT_BYTES`] | 32 MiB | a huge input: checked before any parsing |
+//! | [`MAX_INPUT_BYTES`] | 256 MiB (`MONITORING_STACK_MAX_INPUT_BYTES`) | a huge input: checked before any parsing |
 //! | [`MAX_DEPTH`] | 100 | `[[[[...` or block nesting that would exhaust the stack |
-//! | [`MAX_NODES`] | 100,000 + 4 per input byte, at most 4,000,000 | alias bombs ("billion laughs"): every use of an alias counts |
-//! | [`MAX_TEXT_BYTES`] | 32 MiB | an alias of a long string used many times |
+//! | [`MAX_NODES`] | 100,000 + 4 per input byte, at most 4,000,000, per document read in full | alias bombs ("billion laughs"): every use of an alias counts |
+//! | [`MAX_TEXT_BYTES`] | 32 MiB per document read in full | an alias of a long string used many times |
 //!
 //! Aliases are expanded (kubectl, kustomize and kpt read them too), but an alias counts at
 //! every use, so expansion cannot take more than an input without aliases could. A mapping may
@@ -22,12 +22,29 @@ use serde_yaml_ng::value::{Tag, TaggedValue};
 use serde_yaml_ng::{Mapping, Value};
 use std::fmt;
 
-/// Largest input accepted, checked before parsing. A ResourceList holds the package's
-/// manifests: this stack's output is about 150 KiB, and the largest real inputs (packages that
-/// carry their CRDs) are a few MiB; 32 MiB leaves a wide margin. At the limit a run peaks at
-/// about 1 GiB of memory (measured: 31 MiB of ConfigMaps, block style or JSON, ~1.0 GB RSS and
-/// ~12 s in a release build); a larger input is refused at once (100 MB: 35 MB RSS, 0.1 s).
-pub const MAX_INPUT_BYTES: usize = 32 << 20;
+/// Largest input accepted by default, checked before parsing (`MONITORING_STACK_MAX_INPUT_BYTES`
+/// sets another, [`max_input_bytes`]). A ResourceList holds the package's manifests: this
+/// stack's output is about 150 KiB, real packages a few MiB, a package of 100,000 objects about
+/// 40 MB. Items the function does not own stay text (`source.rs`, `json.rs`), so memory follows
+/// the input (about twice its size) rather than the number of nodes; what must be read in full
+/// is bounded by [`MAX_NODES`] and [`MAX_TEXT_BYTES`] whatever the input's size.
+pub const MAX_INPUT_BYTES: usize = 256 << 20;
+
+/// The environment variable that sets the input limit in bytes (the native binary and the
+/// library; the WebAssembly builds have their own, fixed limit).
+pub const MAX_INPUT_BYTES_VAR: &str = "MONITORING_STACK_MAX_INPUT_BYTES";
+
+/// The input limit: [`MAX_INPUT_BYTES`], or the number of bytes in
+/// `MONITORING_STACK_MAX_INPUT_BYTES` when it is set to one.
+pub fn max_input_bytes() -> usize {
+    static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var(MAX_INPUT_BYTES_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(MAX_INPUT_BYTES)
+    })
+}
 
 /// Deepest nesting of mappings and sequences, counting the document's root as level 1. The
 /// deepest real objects are CRDs (the deepest in this stack's references, cert-manager's
@@ -35,9 +52,10 @@ pub const MAX_INPUT_BYTES: usize = 32 << 20;
 /// hard limit of 128 so that the error names this one.
 pub const MAX_DEPTH: usize = 100;
 
-/// Most YAML nodes (scalars, mappings, sequences) any input may expand to, aliases counted at
-/// every use. Block-style manifests average more than 8 bytes per node, so a
-/// [`MAX_INPUT_BYTES`] input without aliases stays below it.
+/// Most YAML nodes (scalars, mappings, sequences) any document read in full may expand to,
+/// aliases counted at every use: a list the fast paths cannot split, or one item of a list they
+/// do split (each item is read alone). Block-style manifests average more than 8 bytes per node,
+/// so a 32 MiB document without aliases stays below it.
 pub const MAX_NODES: usize = 4_000_000;
 
 /// The node budget of an input of `n` bytes is `NODE_BUDGET_BASE + NODES_PER_INPUT_BYTE * n`
@@ -55,10 +73,10 @@ pub fn node_budget(input_bytes: usize) -> usize {
         .min(MAX_NODES)
 }
 
-/// Most scalar text (keys and values, in bytes) the input may expand to, aliases counted at
-/// every use. Without aliases the text of the scalars never exceeds the input's size, so this
-/// only stops an alias of a long string repeated many times.
-pub const MAX_TEXT_BYTES: usize = MAX_INPUT_BYTES;
+/// Most scalar text (keys and values, in bytes) a document read in full may expand to,
+/// aliases counted at every use. Without aliases the text of the scalars never exceeds the
+/// document's size, so this only stops an alias of a long string repeated many times.
+pub const MAX_TEXT_BYTES: usize = 32 << 20;
 
 /// Why the input could not be read: a message and, when the problem sits inside the document,
 /// the field path of the node (`items[3].metadata.labels.app`).
@@ -70,12 +88,13 @@ pub struct ReadError {
 
 /// The size check every entry point makes before parsing.
 pub fn check_size(input: &[u8]) -> Result<(), ReadError> {
-    if input.len() > MAX_INPUT_BYTES {
+    let limit = max_input_bytes();
+    if input.len() > limit {
         return Err(ReadError {
             message: format!(
-                "input is larger than the limit of {} MiB ({MAX_INPUT_BYTES} bytes, MAX_INPUT_BYTES): \
+                "input is larger than the limit of {} MiB ({limit} bytes, {MAX_INPUT_BYTES_VAR}): \
                  a package of manifests is far smaller; nothing was read",
-                MAX_INPUT_BYTES >> 20
+                limit >> 20
             ),
             path: None,
         });
@@ -151,11 +170,7 @@ fn read_documents_unguarded(text: &str) -> Result<Vec<Value>, ReadError> {
 }
 
 /// One step of a field path (also the depth guard's).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Segment {
-    Key(String),
-    Index(usize),
-}
+pub(super) type Segment = super::path::Segment<String>;
 
 /// What one read has used so far, and the structured error when a limit was hit.
 struct State {
@@ -280,27 +295,7 @@ impl State {
 /// `items[3].metadata.labels.app`; keys that are not plain words are quoted
 /// (`annotations["config.kubernetes.io/path"]`).
 fn format_path(path: &[Segment]) -> String {
-    let mut out = String::new();
-    for segment in path {
-        match segment {
-            Segment::Index(i) => out.push_str(&format!("[{i}]")),
-            Segment::Key(key) => {
-                let plain = !key.is_empty()
-                    && key
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                if plain {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(key);
-                } else {
-                    out.push_str(&format!("[{key:?}]"));
-                }
-            }
-        }
-    }
-    out
+    super::path::format(path, super::path::Keys::Quoted)
 }
 
 /// A mapping key as a path step (non-scalar keys by their type).

@@ -1,6 +1,5 @@
 //! The annotations orchestrators read and write, and small accessors for object metadata.
 
-use super::results::FileRef;
 use serde_yaml_ng::{Mapping, Value};
 
 pub const PATH: &str = "internal.config.kubernetes.io/path";
@@ -8,6 +7,13 @@ pub const LEGACY_PATH: &str = "config.kubernetes.io/path";
 pub const INDEX: &str = "internal.config.kubernetes.io/index";
 pub const LEGACY_INDEX: &str = "config.kubernetes.io/index";
 pub const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
+
+/// Where the object came from in the orchestrator's package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    pub path: String,
+    pub index: Option<u64>,
+}
 
 /// An annotation or label value of an object, when it is a string.
 pub fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
@@ -39,7 +45,7 @@ pub fn file_of(object: &Value) -> Option<FileRef> {
 }
 
 /// Sets both path annotations (kyaml accepts them when equal) and both index annotations.
-pub fn set_file(object: &mut Value, path: &str, index: usize) {
+pub fn set_file(object: &mut Value, path: &str, index: u64) {
     let Some(annotations) = annotations_mut(object) else {
         return;
     };

@@ -6,13 +6,12 @@
 //! kpt can restore their comments and kustomize their identity.
 
 pub mod annotations;
-mod depth_guard;
-pub mod limits;
+mod json;
 pub mod ownership;
 pub mod results;
 pub mod source;
-pub mod yaml;
 
+use crate::yaml::{self, limits};
 use results::FnResult;
 use serde_yaml_ng::{Mapping, Value};
 
@@ -23,30 +22,59 @@ pub const KIND: &str = "ResourceList";
 
 /// A parsed ResourceList. `results` are the function's own (input results are dropped).
 ///
-/// A list from [`parse`]'s fast path ([`source`]) keeps its input text, and items the function
-/// has not asked to read stay *source references* in `items` until [`materialize`] reads them;
-/// the writer copies their text. Code that needs the value of every item calls
-/// `materialize(|_| true)` first.
-///
-/// [`materialize`]: ResourceList::materialize
+/// A list from [`parse`]'s fast paths ([`source`], [`json`]) keeps its input text: its items are
+/// [`Item::Source`], read only where the function asks ([`ResourceList::read`]), and written
+/// back as their text unless the function replaces them.
 #[derive(Debug, Clone)]
 pub struct ResourceList {
     pub api_version: String,
-    pub items: Vec<Value>,
+    pub items: Vec<Item>,
     pub function_config: Option<Value>,
     pub results: Vec<FnResult>,
     source: Option<source::Source>,
+}
+
+/// One item of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// An item as the input text holds it: item `index` of the list's source, with its value
+    /// once read. Written back as its text.
+    Source { index: usize, value: Option<Value> },
+    /// An item held as a value (generated, or read by the full parser). Written by the emitter.
+    Value(Value),
+}
+
+impl Item {
+    /// The item's value, when it has been read.
+    pub fn value(&self) -> Option<&Value> {
+        match self {
+            Item::Source { value, .. } => value.as_ref(),
+            Item::Value(value) => Some(value),
+        }
+    }
+
+    fn source_index(&self) -> Option<usize> {
+        match self {
+            Item::Source { index, .. } => Some(*index),
+            Item::Value(_) => None,
+        }
+    }
 }
 
 impl ResourceList {
     pub fn new(items: Vec<Value>, function_config: Option<Value>) -> ResourceList {
         ResourceList {
             api_version: API_VERSION.to_string(),
-            items,
+            items: items.into_iter().map(Item::Value).collect(),
             function_config,
             results: Vec::new(),
             source: None,
         }
+    }
+
+    /// The values of the items read so far.
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.items.iter().filter_map(Item::value)
     }
 
     pub fn has_errors(&self) -> bool {
@@ -57,9 +85,13 @@ impl ResourceList {
     pub fn to_yaml(&self) -> String {
         let mut out = self.head();
         for item in &self.items {
-            match (&self.source, source::reference_index(item)) {
-                (Some(source), Some(index)) => source.copy_item(index, &mut out),
-                _ => yaml::write_item(&mut out, item),
+            match (&self.source, item) {
+                (Some(source), Item::Source { index, .. }) => source.copy_item(*index, &mut out),
+                (_, item) => {
+                    if let Some(value) = item.value() {
+                        yaml::write_item(&mut out, value)
+                    }
+                }
             }
         }
         out.push_str(&self.tail());
@@ -109,30 +141,84 @@ impl ResourceList {
     }
 
     /// Reads the items still held as source text for which `wanted` says yes (it sees what
-    /// [`source::ItemView`] offers); a no-op for lists read in full.
-    pub fn materialize(&mut self, mut wanted: impl FnMut(&source::ItemView<'_>) -> bool) {
+    /// [`source::ItemView`] offers); they are still written back as their text.
+    pub fn read(&mut self, mut wanted: impl FnMut(&source::ItemView<'_>) -> bool) {
         let Some(source) = &self.source else {
             return;
         };
         for item in &mut self.items {
-            let Some(index) = source::reference_index(item) else {
+            let Item::Source { index, value } = item else {
                 continue;
             };
-            if source.view(index).is_some_and(|view| wanted(&view)) {
-                if let Some(value) = source.value(index) {
-                    *item = value;
+            if value.is_none() && source.view(*index).is_some_and(|view| wanted(&view)) {
+                *value = source.value(*index);
+            }
+        }
+    }
+
+    /// Whether an item's text refers to an anchor in another item: then no item may be dropped
+    /// while the others stay text ([`ResourceList::detach`]).
+    pub fn shares_anchors(&self) -> bool {
+        self.source
+            .as_ref()
+            .is_some_and(source::Source::shares_anchors)
+    }
+
+    /// Holds every item as its value, written by the emitter: for a list whose items share
+    /// anchors when one of them is replaced or removed (an alias left behind in text would name
+    /// an anchor no longer written). Items whose value cannot be read stay text.
+    pub fn detach(&mut self) {
+        let Some(source) = &self.source else {
+            return;
+        };
+        for item in &mut self.items {
+            if let Item::Source { index, value } = item {
+                if let Some(value) = value.take().or_else(|| source.value(*index)) {
+                    *item = Item::Value(value);
                 }
             }
         }
     }
 
-    /// [`check_items`] for the items read in full (the fast path reads every item the checks
-    /// would fault).
+    /// The files (path and index annotations) the items hold, but for the items `skip` says
+    /// yes to (read items only: an item still text is not skipped). An item with a path and no
+    /// index is at index 0, as kpt reads it.
+    pub fn files(&self, skip: impl Fn(&Value) -> bool) -> Vec<(String, u64)> {
+        let mut files = Vec::new();
+        for item in &self.items {
+            let file = match (item, &self.source) {
+                (Item::Source { index, value: None }, Some(source)) => {
+                    let Some(view) = source.view(*index) else {
+                        continue;
+                    };
+                    let path = view
+                        .annotation(annotations::PATH)
+                        .or_else(|| view.annotation(annotations::LEGACY_PATH));
+                    let at = view
+                        .annotation(annotations::INDEX)
+                        .or_else(|| view.annotation(annotations::LEGACY_INDEX))
+                        .and_then(|i| i.parse().ok());
+                    path.map(|path| (path.into_owned(), at.unwrap_or(0)))
+                }
+                (item, _) => match item.value() {
+                    Some(value) if !skip(value) => {
+                        annotations::file_of(value).map(|file| (file.path, file.index.unwrap_or(0)))
+                    }
+                    _ => None,
+                },
+            };
+            files.extend(file);
+        }
+        files
+    }
+
+    /// [`check_items`] for the items read (the fast paths read every item the checks would
+    /// fault).
     pub fn check_items(&self) -> Vec<FnResult> {
         let mut problems = Vec::new();
         for (index, item) in self.items.iter().enumerate() {
-            if self.source.is_none() || source::reference_index(item).is_none() {
-                check_item(index, item, &mut problems);
+            if let Some(value) = item.value() {
+                check_item(index, value, &mut problems);
             }
         }
         problems
@@ -142,7 +228,7 @@ impl ResourceList {
 /// Parses a ResourceList from YAML (or JSON, which YAML reads too). On failure there are no items
 /// to return: the error says what was wrong with the input as a whole.
 pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
-    limits::check_size(input).map_err(|e| FnResult::error(e.message))?;
+    limits::check_size(input).map_err(FnResult::from)?;
     let text = std::str::from_utf8(input).map_err(|e| {
         FnResult::error(format!(
             "input is not UTF-8 text (invalid byte at offset {}): expected a YAML ResourceList",
@@ -154,9 +240,16 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
             "empty input: expected a ResourceList (apiVersion: config.kubernetes.io/v1) on stdin",
         ));
     }
-    // Fast path: the block-style lists orchestrators send are split into items without
-    // building their values (source.rs); any other text is read in full below.
-    if let Some(list) = source::scan(text) {
+    // A byte-order mark before the content says only that this is UTF-8.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Fast paths: lists are split into items without building their values (source.rs for
+    // YAML, json.rs for JSON); any other text is read in full below.
+    let fast = if text.trim_start().starts_with('{') {
+        json_scan(text)
+    } else {
+        source::scan(text)
+    };
+    if let Some(list) = fast {
         return Ok(list);
     }
     // Bounded: size, nesting depth and alias expansion are limited (see `limits`).
@@ -166,14 +259,21 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
                 "input holds several YAML documents: expected exactly one ResourceList (use `monitoring-stack render FILE` for a plain stream)",
             )
         } else {
-            let error = FnResult::error(e.message);
-            match e.path {
-                Some(path) => error.with_field(path),
-                None => error,
-            }
+            FnResult::from(e)
         }
     })?;
     from_value(document)
+}
+
+#[cfg(feature = "json-items")]
+fn json_scan(text: &str) -> Option<ResourceList> {
+    json::scan(text)
+}
+
+/// Without the JSON fast path, JSON is read by the full parser.
+#[cfg(not(feature = "json-items"))]
+fn json_scan(_: &str) -> Option<ResourceList> {
+    None
 }
 
 fn from_value(mut document: Value) -> Result<ResourceList, FnResult> {
@@ -202,7 +302,7 @@ fn from_value(mut document: Value) -> Result<ResourceList, FnResult> {
                 .with_field("kind"),
         );
     }
-    let items = match list.remove("items") {
+    let mut items = match list.remove("items") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Sequence(items)) => items,
         Some(_) => {
@@ -213,13 +313,36 @@ fn from_value(mut document: Value) -> Result<ResourceList, FnResult> {
         None | Some(Value::Null) => None,
         Some(config) => Some(config),
     };
+    // Go's readers resolve merge keys (`<<: *base`): an item written back means what it meant.
+    items.iter_mut().for_each(resolve_merge_keys);
     Ok(ResourceList {
         api_version,
-        items,
+        items: items.into_iter().map(Item::Value).collect(),
         function_config,
         results: Vec::new(),
         source: None,
     })
+}
+
+/// Resolves the merge keys (`<<: *base`) of a value as Go's YAML readers do. A `<<` key whose
+/// value cannot be merged (a quoted `"<<"` key with a string, say) stays a plain key.
+pub(crate) fn resolve_merge_keys(value: &mut Value) {
+    fn has_merge_key(value: &Value) -> bool {
+        match value {
+            Value::Mapping(map) => map
+                .iter()
+                .any(|(k, v)| k.as_str() == Some("<<") || has_merge_key(v)),
+            Value::Sequence(items) => items.iter().any(has_merge_key),
+            Value::Tagged(tagged) => has_merge_key(&tagged.value),
+            _ => false,
+        }
+    }
+    if has_merge_key(value) {
+        let mut merged = value.clone();
+        if merged.apply_merge().is_ok() {
+            *value = merged;
+        }
+    }
 }
 
 /// Problems with items that make them unsafe to reason about (ownership needs kind and name).
@@ -280,7 +403,14 @@ mod tests {
         let json = br#"{"apiVersion":"config.kubernetes.io/v1beta1","kind":"ResourceList","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}]}"#;
         let from_yaml = parse(yaml).expect("yaml");
         let from_json = parse(json).expect("json");
-        assert_eq!(from_yaml.items, from_json.items);
+        let mut from_yaml = from_yaml;
+        from_yaml.read(|_| true);
+        let mut from_json = from_json;
+        from_json.read(|_| true);
+        assert_eq!(
+            from_yaml.values().collect::<Vec<_>>(),
+            from_json.values().collect::<Vec<_>>()
+        );
         assert_eq!(from_json.api_version, API_VERSION_BETA);
     }
 

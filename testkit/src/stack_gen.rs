@@ -53,6 +53,9 @@ fn s(text: &str) -> Value {
     Value::String(text.to_string())
 }
 
+/// How [`fields`](Gen::fields) makes one field's value.
+type FieldGen<'f, G> = &'f mut dyn FnMut(&mut G) -> Result<Value>;
+
 impl<'a, 'b> Gen<'a, 'b> {
     pub fn new(u: &'b mut Unstructured<'a>) -> Self {
         Gen { u }
@@ -185,11 +188,7 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// A mapping of the given optional fields, each present with probability `percent`.
-    fn fields(
-        &mut self,
-        percent: u8,
-        fields: &mut [(&str, &mut dyn FnMut(&mut Self) -> Result<Value>)],
-    ) -> Result<Value> {
+    fn fields(&mut self, percent: u8, fields: &mut [(&str, FieldGen<'_, Self>)]) -> Result<Value> {
         let mut map = Mapping::new();
         for (name, f) in fields.iter_mut() {
             if self.chance(percent)? {
@@ -919,7 +918,7 @@ pub fn resource_list(items: Vec<Value>, config: Option<Value>) -> String {
     if let Some(config) = config {
         list.insert(s("functionConfig"), config);
     }
-    monitoring_stack::resource_list::yaml::to_string(&Value::Mapping(list))
+    monitoring_stack::yaml::to_string(&Value::Mapping(list))
 }
 
 pub fn scenario(u: &mut Unstructured<'_>) -> Result<Scenario> {
