@@ -73,29 +73,30 @@ pub fn of(stack: &MonitoringStack) -> Vec<Prerequisite> {
         ));
     }
     // CRDs the stack installs itself unless their release is switched off.
-    if !spec.prometheus_crds.enabled {
-        out.push(Prerequisite::new(
-            "API",
+    let outside = [
+        (
+            !spec.prometheus_crds.enabled,
             "monitoring.coreos.com/v1",
             "prometheusCrds.enabled",
             "the prometheus-operator CRDs (ServiceMonitor, PodMonitor, PrometheusRule), installed outside this stack",
-        ));
-    }
-    if spec.grafana.enabled && !spec.grafana_operator.enabled {
-        out.push(Prerequisite::new(
-            "API",
+        ),
+        (
+            spec.grafana.enabled && !spec.grafana_operator.enabled,
             "grafana.integreatly.org/v1beta1",
             "grafanaOperator.enabled",
             "a grafana-operator installed outside this stack, watching the Grafana namespace",
-        ));
-    }
-    if spec.alloy.enabled && !spec.alloy_operator.enabled {
-        out.push(Prerequisite::new(
-            "API",
+        ),
+        (
+            spec.alloy.enabled && !spec.alloy_operator.enabled,
             "collectors.grafana.com/v1alpha1",
             "alloyOperator.enabled",
             "an Alloy Operator installed outside this stack (runs the Alloy resources)",
-        ));
+        ),
+    ];
+    for (needed, api, field, why) in outside {
+        if needed {
+            out.push(Prerequisite::new("API", api, field, why));
+        }
     }
     let storages: Vec<(&str, &StorageSpec)> = [
         ("loki", spec.loki.enabled, &spec.loki.storage),

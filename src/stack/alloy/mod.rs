@@ -76,19 +76,15 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
         )
         .render();
         // Every node runs pods worth logging, tainted or not.
-        let values = json!({
-            "controller": {
+        let values = restricted_collector(
+            json!({
                 "type": "daemonset",
                 "tolerations": [ { "operator": "Exists" } ],
                 "volumes": data_volume(),
-            },
-            "alloy": alloy_values(&text, &spec.logs.resources, json!({})),
-            // Alloy's own metrics, scraped by alloy-metrics.
-            "serviceMonitor": { "enabled": true },
-            "rbac": rbac(rbac::logs()),
-            "global": restricted_pod()["global"],
-            "configReloader": restricted_pod()["configReloader"],
-        });
+            }),
+            alloy_values(&text, &spec.logs.resources, json!({})),
+            rbac(rbac::logs()),
+        );
         component.push(
             &format!("{LOGS_NAME}.yaml"),
             alloy_cr(ctx, LOGS_NAME, namespace, values, &spec.logs.values),
@@ -110,22 +106,19 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
             config.push(metrics::rules_sync(&address, ctx.mimir_tenant(), cluster));
         }
         let text = config.render();
-        let values = json!({
-            "controller": {
+        let values = restricted_collector(
+            json!({
                 "type": "statefulset",
                 "replicas": spec.metrics.replicas,
                 "volumes": data_volume(),
-            },
-            "alloy": alloy_values(
+            }),
+            alloy_values(
                 &text,
                 &spec.metrics.resources,
                 json!({ "clustering": { "enabled": true, "name": METRICS_NAME } }),
             ),
-            "serviceMonitor": { "enabled": true },
-            "rbac": rbac(rbac::metrics(&spec.metrics)),
-            "global": restricted_pod()["global"],
-            "configReloader": restricted_pod()["configReloader"],
-        });
+            rbac(rbac::metrics(&spec.metrics)),
+        );
         component.push(
             &format!("{METRICS_NAME}.yaml"),
             alloy_cr(ctx, METRICS_NAME, namespace, values, &spec.metrics.values),
@@ -145,18 +138,15 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
         )
         .render();
         // One replica: the events source has no clustering, and two would send each event twice.
-        let values = json!({
-            "controller": {
+        let values = restricted_collector(
+            json!({
                 "type": "deployment",
                 "replicas": 1,
                 "volumes": data_volume(),
-            },
-            "alloy": alloy_values(&text, &spec.events.resources, json!({})),
-            "serviceMonitor": { "enabled": true },
-            "rbac": rbac(rbac::events()),
-            "global": restricted_pod()["global"],
-            "configReloader": restricted_pod()["configReloader"],
-        });
+            }),
+            alloy_values(&text, &spec.events.resources, json!({})),
+            rbac(rbac::events()),
+        );
         component.push(
             &format!("{EVENTS_NAME}.yaml"),
             alloy_cr(ctx, EVENTS_NAME, namespace, values, &spec.events.values),
@@ -358,6 +348,25 @@ fn restricted_container(uid: u32) -> serde_json::Value {
         "allowPrivilegeEscalation": false,
         "capabilities": { "drop": ["ALL"] },
         "seccompProfile": { "type": "RuntimeDefault" },
+    })
+}
+
+/// The chart values every restricted collector shares around its controller, Alloy settings and
+/// RBAC: its own ServiceMonitor (scraped by alloy-metrics) and the restricted pod and reloader
+/// contexts.
+fn restricted_collector(
+    controller: serde_json::Value,
+    alloy: serde_json::Value,
+    rbac: serde_json::Value,
+) -> serde_json::Value {
+    let restricted = restricted_pod();
+    json!({
+        "controller": controller,
+        "alloy": alloy,
+        "serviceMonitor": { "enabled": true },
+        "rbac": rbac,
+        "global": restricted["global"],
+        "configReloader": restricted["configReloader"],
     })
 }
 
