@@ -393,10 +393,7 @@ fn every_pod_meets_restricted_unless_its_namespace_is_privileged_for_a_stated_re
                 continue;
             };
             pods += 1;
-            let namespace = match kind_of(&object) {
-                "Grafana" => namespace_of(&object).to_string(),
-                _ => namespace_of(&object).to_string(),
-            };
+            let namespace = namespace_of(&object).to_string();
             if privileged.contains_key(&namespace) {
                 continue;
             }
