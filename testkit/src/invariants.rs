@@ -278,11 +278,13 @@ fn check_success(parsed: &Input, out_items: &[Value]) {
     }
 }
 
-/// The output must be one YAML document holding a ResourceList.
+/// The output must be one YAML document holding a ResourceList. It is read with the reader the
+/// input is read with ([`read_input`]): serde_yaml_ng alone refuses integers beyond 64 bits
+/// (`99999999999999999999999`), which Go's readers take as floats and an unowned item may hold.
 pub fn parse_output(output: &Output) -> Value {
-    let list: Value = serde_yaml_ng::from_str(&output.yaml).unwrap_or_else(|e| {
+    let list: Value = yaml::limits::read_document(&output.yaml).unwrap_or_else(|e| {
         panic!(
-            "the output does not parse back: {e}\n{}",
+            "the output does not parse back: {e:?}\n{}",
             truncate(&output.yaml)
         )
     });
