@@ -1,5 +1,7 @@
 //! `MonitoringStack` v1alpha1: the typed spec, its defaults (the seed cluster's choices) and its
-//! validation. Parsing happens in [`parse`]; everything downstream works on the typed values.
+//! validation. Each component's module holds its types and its checks; [`parse`] is the entry
+//! point and the checks that span components. Everything downstream works on the typed values,
+//! and a [`MonitoringStack`] carries what validation guarantees (e.g. [`ValidGrafana`]).
 //!
 //! Every struct denies unknown fields and every scalar type validates itself, so errors carry the
 //! field path (`spec.loki.retention`) and the message says what was expected.
@@ -49,6 +51,8 @@ pub struct MonitoringStack {
     pub name: DnsLabel,
     pub namespace: Option<String>,
     pub spec: MonitoringStackSpec,
+    /// Grafana's required fields, validated: `Some` exactly when `spec.grafana.enabled`.
+    pub grafana: Option<ValidGrafana>,
 }
 
 /// How the output is laid out for its consumer.

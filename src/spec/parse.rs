@@ -60,12 +60,13 @@ pub fn parse_stack(object: &Value) -> Result<MonitoringStack, Vec<SpecError>> {
         None | Some(Value::Null) => MonitoringStackSpec::default(),
         Some(spec) => typed_spec(spec)?,
     };
-    let errors = check_semantics(&spec);
+    let (errors, grafana) = check_semantics(&spec);
     if errors.is_empty() {
         Ok(MonitoringStack {
             name,
             namespace,
             spec,
+            grafana,
         })
     } else {
         Err(errors)
@@ -146,10 +147,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     previous[b.len()]
 }
 
-/// Rules that span fields: required-when-enabled values and namespace collisions.
-fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
+/// Rules that span fields: required-when-enabled values and namespace collisions. Also returns
+/// Grafana's validated required fields (when it is on and they are present).
+fn check_semantics(spec: &MonitoringStackSpec) -> (Vec<SpecError>, Option<super::ValidGrafana>) {
     let mut errors = Vec::new();
-    super::grafana::check_grafana(spec, &mut errors);
+    let grafana = super::grafana::check_grafana(spec, &mut errors);
     for (path, enabled, replicas) in [
         ("spec.loki.replicas", spec.loki.enabled, spec.loki.replicas),
         (
@@ -175,7 +177,7 @@ fn check_semantics(spec: &MonitoringStackSpec) -> Vec<SpecError> {
     super::alloy::check_collectors(spec, &mut errors);
 
     check_namespaces(spec, &mut errors);
-    errors
+    (errors, grafana)
 }
 
 /// Values each field's type accepts but the system that reads them refuses (issue 16): replica

@@ -67,13 +67,26 @@ impl Default for GrafanaSpec {
     }
 }
 
+/// What validation guarantees of an enabled Grafana, in the types: the fields required when
+/// Grafana is on, no longer `Option`. [`MonitoringStack::grafana`] holds it exactly when
+/// Grafana is on.
+#[derive(Debug, Clone)]
+pub struct ValidGrafana {
+    /// `spec.grafana.hostname`: the public hostname (server root URL, TLS certificate, routes).
+    pub hostname: DnsSubdomain,
+}
+
 /// Grafana's cross-field rules: required-when values, settings that only fit one exposure
 /// type, OIDC role mapping, grafana.ini keys, and the users' rule groups and contact points
-/// (no secret literals, unique names and uids).
-pub(super) fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
+/// (no secret literals, unique names and uids). Returns the validated required fields when
+/// Grafana is on and they are present (the stack is valid only if `errors` stays empty).
+pub(super) fn check_grafana(
+    spec: &MonitoringStackSpec,
+    errors: &mut Vec<SpecError>,
+) -> Option<ValidGrafana> {
     let grafana = &spec.grafana;
     if !grafana.enabled {
-        return;
+        return None;
     }
     grafana.dashboards.check(errors);
     if grafana.hostname.is_none() {
@@ -100,6 +113,8 @@ pub(super) fn check_grafana(spec: &MonitoringStackSpec, errors: &mut Vec<SpecErr
     }
     check_config(grafana, errors);
     alerting::check(spec, errors);
+    let hostname = grafana.hostname.clone()?;
+    Some(ValidGrafana { hostname })
 }
 
 /// `config` and the escape hatch's `values.config`: grafana.ini section and key names, one-line
