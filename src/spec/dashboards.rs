@@ -1,6 +1,6 @@
 //! `grafana.dashboards` (which dashboards Grafana gets) and `mimir.rules` (which PrometheusRules
 //! the stack ships for Mimir's ruler). Self-contained: the structs, their defaults and their
-//! checks (called from `parse.rs`).
+//! checks (called from `grafana/mod.rs`).
 
 use super::values::HttpsUrl;
 use super::{DataKey, DnsLabel, DnsSubdomain, SpecError};

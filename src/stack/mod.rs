@@ -19,7 +19,7 @@ pub mod prerequisites;
 pub mod report;
 pub mod storage;
 
-use crate::spec::{Layout, MonitoringStack, MonitoringStackSpec};
+use crate::spec::{Layout, MonitoringStack, MonitoringStackSpec, ValidGrafana};
 use object::{Meta, MANAGED_BY_LABEL, MANAGED_BY_VALUE, STACK_ANNOTATION};
 use serde_yaml_ng::Value;
 
@@ -42,6 +42,11 @@ impl<'a> Context<'a> {
 
     pub fn spec(&self) -> &'a MonitoringStackSpec {
         &self.stack.spec
+    }
+
+    /// Grafana's validated required fields: `Some` exactly when Grafana is on.
+    pub fn grafana(&self) -> Option<&'a ValidGrafana> {
+        self.stack.grafana.as_ref()
     }
 
     pub fn stack_name(&self) -> &'a str {

@@ -9,8 +9,8 @@
 //! The Service and Ingress are parts of the `Grafana` CR (built in `instance.rs` from this
 //! plan); the `Certificate` and the `HTTPRoute` are objects of their own, built here.
 
-use super::{hostname, namespace, CERTIFICATE_NAME, SERVICE_NAME, SERVICE_PORT, TLS_SECRET};
-use crate::spec::ExposureType;
+use super::{namespace, CERTIFICATE_NAME, SERVICE_NAME, SERVICE_PORT, TLS_SECRET};
+use crate::spec::{ExposureType, ValidGrafana};
 use crate::stack::object::object;
 use crate::stack::Context;
 use serde::Serialize;
@@ -25,7 +25,9 @@ pub const CLUSTER_ISSUER_ANNOTATION: &str = "cert-manager.io/cluster-issuer";
 pub const TLS_MOUNT_PATH: &str = "/etc/grafana-tls";
 
 /// The exposure decisions every Grafana object follows.
-pub struct Plan {
+pub struct Plan<'a> {
+    /// Grafana's public hostname (validated: required when Grafana is on).
+    pub hostname: &'a str,
     pub kind: ExposureType,
     /// TLS towards users (the root URL is https).
     pub tls: bool,
@@ -36,12 +38,13 @@ pub struct Plan {
     pub certificate: bool,
 }
 
-impl Plan {
-    pub fn new(ctx: &Context) -> Plan {
+impl<'a> Plan<'a> {
+    pub fn new(ctx: &Context, valid: &'a ValidGrafana) -> Plan<'a> {
         let grafana = &ctx.spec().grafana;
         let kind = grafana.exposure.kind;
         let tls = grafana.tls.enabled;
         Plan {
+            hostname: valid.hostname.as_str(),
             kind,
             tls,
             grafana_serves_tls: tls && kind == ExposureType::LoadBalancer,
@@ -50,9 +53,9 @@ impl Plan {
     }
 
     /// The URL users open (`server.root_url`).
-    pub fn root_url(&self, ctx: &Context) -> String {
+    pub fn root_url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
-        format!("{scheme}://{}/", hostname(ctx))
+        format!("{scheme}://{}/", self.hostname)
     }
 }
 
@@ -66,10 +69,10 @@ impl<S: serde::Serialize> crate::stack::object::SerdeBody for Body<S> {}
 pub fn objects(ctx: &Context, plan: &Plan) -> Vec<Value> {
     let mut out = Vec::new();
     if plan.certificate {
-        out.push(certificate(ctx));
+        out.push(certificate(ctx, plan));
     }
     if plan.kind == ExposureType::HTTPRoute {
-        out.extend(http_route(ctx));
+        out.extend(http_route(ctx, plan));
     }
     out
 }
@@ -77,7 +80,7 @@ pub fn objects(ctx: &Context, plan: &Plan) -> Vec<Value> {
 /// A certificate for the public hostname from the spec's ClusterIssuer, written to
 /// [`TLS_SECRET`]. ACME issuers need a DNS-01 solver for the LoadBalancer path (nothing else
 /// answers HTTP-01 challenges for the hostname).
-fn certificate(ctx: &Context) -> Value {
+fn certificate(ctx: &Context, plan: &Plan) -> Value {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Spec<'a> {
@@ -106,7 +109,7 @@ fn certificate(ctx: &Context) -> Value {
         Body {
             spec: Spec {
                 secret_name: TLS_SECRET,
-                dns_names: vec![hostname(ctx)],
+                dns_names: vec![plan.hostname],
                 issuer_ref: IssuerRef {
                     group: "cert-manager.io",
                     kind: "ClusterIssuer",
@@ -125,7 +128,7 @@ fn certificate(ctx: &Context) -> Value {
 /// An `HTTPRoute` from the spec's Gateway to the operator's Service. A standalone object (not
 /// the CR's `spec.httpRoute`): it does not depend on the operator's Gateway API support, and
 /// it is checked against the Gateway API CRD itself.
-fn http_route(ctx: &Context) -> Option<Value> {
+fn http_route(ctx: &Context, plan: &Plan) -> Option<Value> {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Spec<'a> {
@@ -183,7 +186,7 @@ fn http_route(ctx: &Context) -> Option<Value> {
                     namespace: gateway.namespace.as_str(),
                     section_name: gateway.section_name.as_ref().map(|s| s.as_str()),
                 }],
-                hostnames: vec![hostname(ctx)],
+                hostnames: vec![plan.hostname],
                 rules: vec![Rule {
                     matches: vec![Match {
                         path: PathMatch {

@@ -4,7 +4,7 @@
 
 use super::exposure::{self, Plan, CLUSTER_ISSUER_ANNOTATION, TLS_MOUNT_PATH};
 use super::{
-    hostname, instance_label, namespace, CONTAINER_PORT_NAME, GRAFANA_API, INSTANCE_NAME, PVC_NAME,
+    instance_label, namespace, CONTAINER_PORT_NAME, GRAFANA_API, INSTANCE_NAME, PVC_NAME,
     SERVICE_NAME, SERVICE_PORT, SERVICE_PORT_NAME, TLS_SECRET,
 };
 use crate::spec::{ExposureType, GrafanaRole, OidcSpec};
@@ -88,9 +88,9 @@ pub fn config(ctx: &Context, plan: &Plan) -> Ini {
             .or_default()
             .insert(key.to_string(), value.to_string());
     };
-    let root_url = plan.root_url(ctx);
+    let root_url = plan.root_url();
     set("server", "root_url", &root_url);
-    set("server", "domain", hostname(ctx));
+    set("server", "domain", plan.hostname);
     if plan.grafana_serves_tls {
         set("server", "protocol", "https");
         set("server", "cert_file", &format!("{TLS_MOUNT_PATH}/tls.crt"));
@@ -300,7 +300,7 @@ fn ingress(ctx: &Context, plan: &Plan) -> Option<serde_json::Value> {
     if plan.kind != ExposureType::Ingress {
         return None;
     }
-    let host = hostname(ctx);
+    let host = plan.hostname;
     let mut annotations = exposure::user_annotations(ctx);
     if plan.tls {
         annotations.insert(
@@ -387,7 +387,7 @@ pub fn service_monitor(ctx: &Context, plan: &Plan) -> Value {
         (
             Some("https"),
             Some(TlsConfig {
-                server_name: hostname(ctx),
+                server_name: plan.hostname,
             }),
         )
     } else {

@@ -80,10 +80,9 @@ pub fn operator(ctx: &Context) -> Option<Component> {
 }
 
 pub fn grafana(ctx: &Context) -> Option<Component> {
+    // Present exactly when Grafana is on.
+    let valid = ctx.grafana()?;
     let spec = &ctx.spec().grafana;
-    if !spec.enabled {
-        return None;
-    }
     let namespace = spec.namespace.as_str();
     let mut component = Component::new(FOLDER, namespace, vec![OPERATOR_FOLDER]);
     // Grafana's pod fits Pod Security "restricted" (the CR's overlay sets every field it
@@ -93,7 +92,7 @@ pub fn grafana(ctx: &Context) -> Option<Component> {
         ctx.namespace(namespace, super::PodSecurity::Restricted),
     );
 
-    let plan = exposure::Plan::new(ctx);
+    let plan = exposure::Plan::new(ctx, valid);
     component.push(INSTANCE_FILE, instance::grafana(ctx, &plan));
     for object in exposure::objects(ctx, &plan) {
         component.push(EXPOSURE_FILE, object);
@@ -136,13 +135,4 @@ fn instance_selector(ctx: &Context) -> InstanceSelector {
 /// The Grafana namespace (every object of the `grafana/` folder lives there).
 fn namespace<'a>(ctx: &Context<'a>) -> &'a str {
     ctx.spec().grafana.namespace.as_str()
-}
-
-/// Grafana's public hostname (validated as required when Grafana is on).
-fn hostname<'a>(ctx: &Context<'a>) -> &'a str {
-    ctx.spec()
-        .grafana
-        .hostname
-        .as_ref()
-        .map_or("", |h| h.as_str())
 }
