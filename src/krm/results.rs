@@ -161,7 +161,7 @@ impl FnResult {
 
 /// `text` with line breaks and other control characters escaped (`\n`), so that a key or
 /// value holding one cannot split a message over several lines of stderr.
-fn one_line(text: String) -> String {
+pub fn one_line(text: String) -> String {
     if !text
         .chars()
         .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))

@@ -328,9 +328,11 @@ fn check_results(output: &Output, list: &Value) {
         }
         if severity == Some("error") {
             errors += 1;
+            // stderr keeps each problem on one line: control characters appear escaped.
+            let line = monitoring_stack::krm::results::one_line(message.to_string());
             assert!(
-                output.stderr.contains(message),
-                "error result missing from stderr: {message}\nstderr: {}",
+                output.stderr.contains(&line),
+                "error result missing from stderr: {line}\nstderr: {}",
                 output.stderr
             );
         }
