@@ -187,7 +187,13 @@ pub fn read_input(input: &[u8]) -> Option<Input> {
     if text.trim().is_empty() {
         return None;
     }
-    let document = yaml::limits::read_document(text).ok()?;
+    // As the function reads it: JSON by JSON's rules (a raw DEL in a string is valid JSON and
+    // not valid YAML), anything else as YAML.
+    let document = match yaml::limits::read_document(text) {
+        Ok(document) => document,
+        Err(_) if text.trim_start().starts_with('{') => serde_json::from_str(text).ok()?,
+        Err(_) => return None,
+    };
     let api_version = document.get("apiVersion")?.as_str()?.to_string();
     if !matches!(
         api_version.as_str(),
