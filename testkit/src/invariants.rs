@@ -184,6 +184,8 @@ pub struct Input {
 pub fn read_input(input: &[u8]) -> Option<Input> {
     yaml::limits::check_size(input).ok()?;
     let text = std::str::from_utf8(input).ok()?;
+    // A byte-order mark before the content is no content (the function skips it too).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return None;
     }
