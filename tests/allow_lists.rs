@@ -20,7 +20,6 @@ use promql_parser::label::MatchOp;
 use promql_parser::parser::{self, Expr, VectorSelector};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 const EXAMPLES: &[&str] = &[
     "krm/examples/seed.yaml",
@@ -41,12 +40,7 @@ const FAMILIES: &[(&str, &str)] = &[
 ];
 
 fn objects(path: &str) -> Vec<Value> {
-    let input = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect("example");
-    render(&input)
-        .unwrap_or_else(|e| panic!("{path}: {e:?}"))
-        .into_iter()
-        .map(|o| support::yaml_to_json(o).expect("JSON-compatible"))
-        .collect()
+    support::render_example(path)
 }
 
 fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {

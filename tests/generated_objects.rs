@@ -6,7 +6,6 @@ mod support;
 
 use monitoring_stack::render;
 use serde_json::Value;
-use std::path::Path;
 
 /// Every example stack in the repository (the kustomize and kpt setups included).
 const EXAMPLES: &[&str] = &[
@@ -31,13 +30,7 @@ const EXAMPLES: &[&str] = &[
 const BUILT_IN: &[(&str, &str)] = &[("kustomize.config.k8s.io/v1beta1", "Kustomization")];
 
 fn rendered(example: &str) -> Vec<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(example);
-    let input = std::fs::read(&path).expect("example exists");
-    render(&input)
-        .unwrap_or_else(|errors| panic!("{example} is invalid: {errors:?}"))
-        .into_iter()
-        .map(|o| support::yaml_to_json(o).expect("generated objects are JSON-compatible"))
-        .collect()
+    support::render_example(example)
 }
 
 fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {

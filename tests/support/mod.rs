@@ -65,6 +65,17 @@ pub fn example_files() -> Vec<PathBuf> {
     files
 }
 
+/// The objects an example (a path relative to the crate) renders to, as JSON.
+pub fn render_example(example: &str) -> Vec<serde_json::Value> {
+    let input = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(example))
+        .unwrap_or_else(|e| panic!("{example}: {e}"));
+    monitoring_stack::render(&input)
+        .unwrap_or_else(|errors| panic!("{example} is invalid: {errors:?}"))
+        .into_iter()
+        .map(|o| yaml_to_json(o).expect("generated objects are JSON-compatible"))
+        .collect()
+}
+
 /// Where the reference material lives: `<crate>/../shared/reference`.
 pub fn default_reference_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference")

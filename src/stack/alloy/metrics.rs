@@ -82,6 +82,14 @@ pub fn pod_jobs(spec: &AlloyMetricsSpec) -> Vec<&'static PodJob> {
     .collect()
 }
 
+/// `rule { source_labels = [label]; regex = regex; action = "keep" }`.
+fn keep(label: &'static str, regex: impl Into<Expr>) -> Block {
+    Block::new("rule")
+        .attr("source_labels", Expr::strings([label]))
+        .attr("regex", regex)
+        .attr("action", "keep")
+}
+
 /// `rule { source_labels = [from]; target_label = to }`.
 fn copy_label(from: &'static str, to: &'static str) -> Block {
     Block::new("rule")
@@ -142,12 +150,7 @@ pub fn config(spec: &AlloyMetricsSpec, sink: &Sink) -> Config {
                 let relabel =
                     ComponentBlock::new(Component::PrometheusRelabel, Ident::fixed(label))
                         .attr("forward_to", receiver())
-                        .block(
-                            Block::new("rule")
-                                .attr("source_labels", Expr::strings(["__name__"]))
-                                .attr("regex", allow_lists::regex(&names))
-                                .attr("action", "keep"),
-                        );
+                        .block(keep("__name__", allow_lists::regex(&names)));
                 let to = Expr::Array(vec![relabel.export("receiver")]);
                 config.push(relabel);
                 to
@@ -205,15 +208,7 @@ pub fn config(spec: &AlloyMetricsSpec, sink: &Sink) -> Config {
         let relabel =
             ComponentBlock::new(Component::DiscoveryRelabel, Ident::fixed(API_SERVER_JOB))
                 .attr("targets", discovery.export("targets"))
-                .block(
-                    Block::new("rule")
-                        .attr(
-                            "source_labels",
-                            Expr::strings(["__meta_kubernetes_endpointslice_port_name"]),
-                        )
-                        .attr("regex", "https")
-                        .attr("action", "keep"),
-                );
+                .block(keep("__meta_kubernetes_endpointslice_port_name", "https"));
         let forward_to = allow_list(&mut config, Source::ApiServer, API_SERVER_JOB);
         config.push(
             ComponentBlock::new(Component::PrometheusScrape, Ident::fixed(API_SERVER_JOB))
@@ -250,15 +245,7 @@ pub fn config(spec: &AlloyMetricsSpec, sink: &Sink) -> Config {
         // (static pods declare none); duplicates collapse into one target.
         let relabel = ComponentBlock::new(Component::DiscoveryRelabel, Ident::fixed(job.label))
             .attr("targets", discovery.export("targets"))
-            .block(
-                Block::new("rule")
-                    .attr(
-                        "source_labels",
-                        Expr::strings(["__meta_kubernetes_pod_phase"]),
-                    )
-                    .attr("regex", "Running")
-                    .attr("action", "keep"),
-            )
+            .block(keep("__meta_kubernetes_pod_phase", "Running"))
             .block(
                 Block::new("rule")
                     .attr("source_labels", Expr::strings(["__meta_kubernetes_pod_ip"]))
@@ -388,13 +375,7 @@ fn autodiscovery(config: &mut Config, interval: &str, forward_to: Expr) {
             .attr("separator", ";")
             .attr("regex", "true;.*|.*;true")
             .attr("action", "keep"),
-        Block::new("rule")
-            .attr(
-                "source_labels",
-                Expr::strings(["__meta_kubernetes_pod_phase"]),
-            )
-            .attr("regex", "Running")
-            .attr("action", "keep"),
+        keep("__meta_kubernetes_pod_phase", "Running"),
     ];
     for annotation in [
         "__meta_kubernetes_pod_annotation_prometheus_io_port",
