@@ -353,29 +353,26 @@ pub(super) fn check_collectors(spec: &MonitoringStackSpec, errors: &mut Vec<Spec
     if !alloy.enabled {
         return;
     }
-    if alloy.logs.enabled == Some(true) && !spec.loki.enabled {
-        errors.push(SpecError::new(
-            "spec.alloy.logs.enabled",
-            "the logs collector is switched on but Loki is off (spec.loki.enabled: false), so it has nowhere to send logs: remove this field (the collector follows Loki) or switch Loki on",
-        ));
-    }
-    if alloy.metrics.enabled == Some(true) && !spec.mimir.enabled {
-        errors.push(SpecError::new(
-            "spec.alloy.metrics.enabled",
-            "the metrics collector is switched on but Mimir is off (spec.mimir.enabled: false), so it has nowhere to send metrics: remove this field (the collector follows Mimir) or switch Mimir on",
-        ));
-    }
-    if alloy.events.enabled == Some(true) && !spec.loki.enabled {
-        errors.push(SpecError::new(
-            "spec.alloy.events.enabled",
-            "the events collector is switched on but Loki is off (spec.loki.enabled: false), so it has nowhere to send events: remove this field (the collector follows Loki) or switch Loki on",
-        ));
-    }
-    if alloy.node_logs.enabled && !spec.loki.enabled {
-        errors.push(SpecError::new(
-            "spec.alloy.nodeLogs.enabled",
-            "node logs go to Loki, which is off (spec.loki.enabled: false): switch Loki on or leave node logs off",
-        ));
+    let (logs, metrics) = (spec.ships_logs(), spec.ships_metrics());
+    for (field, switched_on, ships, what) in [
+        ("logs", alloy.logs.enabled == Some(true), logs, "logs"),
+        ("metrics", alloy.metrics.enabled == Some(true), metrics, "metrics"),
+        ("events", alloy.events.enabled == Some(true), logs, "events"),
+        ("nodeLogs", alloy.node_logs.enabled, logs, "node logs"),
+    ] {
+        if switched_on && !ships {
+            let backend = if what == "metrics" {
+                "Mimir is off (spec.mimir.enabled: false) and there is no spec.remote.metrics or prometheus destination"
+            } else {
+                "Loki is off (spec.loki.enabled: false) and there is no spec.remote.logs or loki destination"
+            };
+            errors.push(SpecError::new(
+                format!("spec.alloy.{field}.enabled"),
+                format!(
+                    "the {what} collector is switched on but {backend}, so it has nowhere to send {what}: remove this field (the collector follows its backends) or give it one"
+                ),
+            ));
+        }
     }
     if alloy.node_logs.enabled && alloy.node_logs.units.is_empty() {
         errors.push(SpecError::new(
@@ -383,7 +380,7 @@ pub(super) fn check_collectors(spec: &MonitoringStackSpec, errors: &mut Vec<Spec
             "needs at least one systemd unit (e.g. \"kubelet.service\")",
         ));
     }
-    if alloy.logs.runs(spec.loki.enabled) {
+    if alloy.logs.runs(logs) {
         check_relabel_rules(
             "spec.alloy.logs.relabelRules",
             &alloy.logs.relabel_rules,
@@ -391,7 +388,7 @@ pub(super) fn check_collectors(spec: &MonitoringStackSpec, errors: &mut Vec<Spec
         );
     }
     let metrics = &alloy.metrics;
-    if metrics.runs(spec.mimir.enabled) {
+    if metrics.runs(spec.ships_metrics()) {
         check_relabel_rules(
             "spec.alloy.metrics.writeRelabelRules",
             &metrics.write_relabel_rules,
@@ -433,7 +430,11 @@ pub(super) fn check_collectors(spec: &MonitoringStackSpec, errors: &mut Vec<Spec
 }
 
 /// Alloy's validation of a relabel rule (`internal/component/common/relabel`), field by field.
-fn check_relabel_rules(path: &str, rules: &[super::RelabelRule], errors: &mut Vec<SpecError>) {
+pub(super) fn check_relabel_rules(
+    path: &str,
+    rules: &[super::RelabelRule],
+    errors: &mut Vec<SpecError>,
+) {
     use super::RelabelAction as A;
     for (i, rule) in rules.iter().enumerate() {
         let at = |field: &str| format!("{path}[{i}].{field}");

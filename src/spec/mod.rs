@@ -14,6 +14,7 @@ mod alloy;
 mod cluster;
 pub mod dashboards;
 mod exporters;
+mod fleet;
 mod flux;
 mod grafana;
 mod loki;
@@ -28,6 +29,7 @@ pub use alloy::*;
 pub use chart::*;
 pub use cluster::*;
 pub use exporters::*;
+pub use fleet::*;
 pub use flux::*;
 pub use grafana::*;
 pub use loki::*;
@@ -70,6 +72,8 @@ pub enum Layout {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct MonitoringStackSpec {
+    /// This cluster's place in a fleet: `standalone`, `central` or `edge`.
+    pub role: Role,
     pub layout: Layout,
     pub cluster: ClusterSpec,
     pub flux: FluxSpec,
@@ -82,11 +86,18 @@ pub struct MonitoringStackSpec {
     pub kube_state_metrics: KubeStateMetricsSpec,
     pub node_exporter: NodeExporterSpec,
     pub prometheus_crds: PrometheusCrdsSpec,
+    /// Edge stacks: the central stack's gateways the collectors write to.
+    pub remote: RemoteSpec,
+    /// Further endpoints the collectors also send to (any role).
+    pub destinations: Vec<Destination>,
+    /// Central stacks: the exposed, authenticated gateways and the tenants Grafana reads.
+    pub central: CentralSpec,
 }
 
 impl Default for MonitoringStackSpec {
     fn default() -> Self {
         MonitoringStackSpec {
+            role: Role::Standalone,
             layout: Layout::Flux,
             cluster: ClusterSpec::default(),
             flux: FluxSpec::default(),
@@ -99,6 +110,9 @@ impl Default for MonitoringStackSpec {
             kube_state_metrics: KubeStateMetricsSpec::default(),
             node_exporter: NodeExporterSpec::default(),
             prometheus_crds: PrometheusCrdsSpec::default(),
+            remote: RemoteSpec::default(),
+            destinations: Vec::new(),
+            central: CentralSpec::default(),
         }
     }
 }

@@ -56,10 +56,17 @@ pub fn parse_stack(object: &Value) -> Result<MonitoringStack, Vec<SpecError>> {
         .and_then(Value::as_str)
         .map(str::to_string);
 
-    let spec = match object.get("spec") {
+    let mut spec = match object.get("spec") {
         None | Some(Value::Null) => MonitoringStackSpec::default(),
         Some(spec) => typed_spec(spec)?,
     };
+    if let Some(raw) = object.get("spec") {
+        let errors = super::fleet::check_role_fields(spec.role, raw);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+    }
+    super::fleet::apply_role(&mut spec);
     let (errors, grafana) = check_semantics(&spec);
     if errors.is_empty() {
         Ok(MonitoringStack {
@@ -161,7 +168,7 @@ fn check_semantics(spec: &MonitoringStackSpec) -> (Vec<SpecError>, Option<super:
         ),
         (
             "spec.alloy.metrics.replicas",
-            spec.alloy.enabled && spec.alloy.metrics.runs(spec.mimir.enabled),
+            spec.alloy.enabled && spec.alloy.metrics.runs(spec.ships_metrics()),
             spec.alloy.metrics.replicas,
         ),
     ] {
@@ -175,6 +182,7 @@ fn check_semantics(spec: &MonitoringStackSpec) -> (Vec<SpecError>, Option<super:
 
     check_consumer_bounds(spec, &mut errors);
     super::alloy::check_collectors(spec, &mut errors);
+    super::fleet::check_fleet(spec, &mut errors);
 
     check_namespaces(spec, &mut errors);
     (errors, grafana)
@@ -291,7 +299,7 @@ fn check_consumer_bounds(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>
         ));
     }
     let metrics = &spec.alloy.metrics;
-    if spec.alloy.enabled && metrics.runs(spec.mimir.enabled) {
+    if spec.alloy.enabled && metrics.runs(spec.ships_metrics()) {
         let intervals =
             std::iter::once((
                 "spec.alloy.metrics.scrapeInterval".to_string(),

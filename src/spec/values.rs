@@ -974,6 +974,25 @@ mod tests {
 // grafana.ini values.
 
 validated_string!(
+    /// A basic-auth user name: 1-256 printable ASCII characters, no ':' or spaces.
+    BasicAuthUser,
+    check_basic_auth_user
+);
+
+fn check_basic_auth_user(text: &str) -> Result<(), String> {
+    let ok = !text.is_empty()
+        && text.len() <= 256
+        && text.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{text:?} is not a basic-auth user name: 1-256 printable ASCII characters without ':' or spaces"
+        ))
+    }
+}
+
+validated_string!(
     /// An absolute `https://` URL with a host (OIDC issuers: tokens never travel in clear text).
     HttpsUrl,
     check_https_url

@@ -29,7 +29,7 @@ pub fn rows(stack: &MonitoringStack) -> Vec<Row> {
         return rows;
     }
     let alloy = &spec.alloy;
-    let loki = spec.loki.enabled;
+    let loki = spec.ships_logs();
     let row = |source: &str, collector, target: &str, interval: &str, job: &str| Row {
         source: source.to_string(),
         collector,
@@ -67,7 +67,7 @@ pub fn rows(stack: &MonitoringStack) -> Vec<Row> {
         ));
     }
     let m = &alloy.metrics;
-    if !m.runs(spec.mimir.enabled) {
+    if !m.runs(spec.ships_metrics()) {
         return rows;
     }
     let interval = m.scrape_interval.as_str();

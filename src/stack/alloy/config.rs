@@ -126,7 +126,6 @@ impl Ident {
         Ident(text.to_string())
     }
 
-    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -519,6 +518,10 @@ impl Config {
 
     pub fn push(&mut self, component: ComponentBlock) {
         self.components.push(component);
+    }
+
+    pub fn extend(&mut self, components: impl IntoIterator<Item = ComponentBlock>) {
+        self.components.extend(components);
     }
 
     /// The configuration text.

@@ -11,6 +11,7 @@
 
 use super::config::{Block, Component, ComponentBlock, Config, Expr, Ident, Key, Statements};
 use super::relabel_rule;
+use super::write::Writer;
 use crate::spec::AlloyLogsSpec;
 
 /// Environment variable the Alloy chart sets to the pod's node name (`spec.nodeName`).
@@ -24,11 +25,18 @@ const POD_LABELS: [(&[&str], &str); 3] = [
     (&["__meta_kubernetes_pod_container_name"], "container"),
 ];
 
-/// Where the logs go: the push URL and the tenant (multi-tenancy).
+/// Where the logs go: every writer (this stack's Loki, a central one, destinations) and the
+/// `cluster` label they add.
 pub struct Sink<'a> {
-    pub url: String,
-    pub tenant: Option<&'a str>,
+    pub writers: &'a [Writer<'a>],
     pub cluster: &'a str,
+}
+
+impl Sink<'_> {
+    /// The writers' components, and the receivers a source forwards to.
+    pub fn writes(&self) -> (Vec<ComponentBlock>, Expr) {
+        super::write::loki_writes(self.writers, self.cluster)
+    }
 }
 
 pub fn config(spec: &AlloyLogsSpec, sink: &Sink) -> Config {
@@ -99,28 +107,17 @@ pub fn config(spec: &AlloyLogsSpec, sink: &Sink) -> Config {
         .attr("targets", pods.export("targets"))
         .blocks(rules);
 
-    let write = loki_write(sink);
+    let (writes, receivers) = sink.writes();
 
     let source = ComponentBlock::new(Component::LokiSourceKubernetes, Ident::fixed("pods"))
         .attr("targets", relabel.export("output"))
-        .attr("forward_to", vec![write.export("receiver")]);
+        .attr("forward_to", receivers);
 
     config.push(pods);
     config.push(relabel);
     config.push(source);
-    config.push(write);
+    config.extend(writes);
     config
-}
-
-/// `loki.write "loki"`: the push URL, the tenant and the `cluster` label.
-pub fn loki_write(sink: &Sink) -> ComponentBlock {
-    let mut endpoint = Block::new("endpoint").attr("url", sink.url.as_str());
-    if let Some(tenant) = sink.tenant {
-        endpoint = endpoint.attr("tenant_id", tenant);
-    }
-    ComponentBlock::new(Component::LokiWrite, Ident::fixed("loki"))
-        .attr("external_labels", cluster_label(sink.cluster))
-        .block(endpoint)
 }
 
 /// `{ cluster = "<name>" }`.

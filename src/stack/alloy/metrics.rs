@@ -5,7 +5,7 @@
 
 use super::config::{Block, Component, ComponentBlock, Config, Expr, Ident, Key, Statements};
 use super::logs::cluster_label;
-use super::relabel_rule;
+use super::write::Writer;
 use crate::spec::AlloyMetricsSpec;
 use crate::stack::allow_lists::{self, Source};
 
@@ -98,10 +98,10 @@ fn copy_label(from: &'static str, to: &'static str) -> Block {
         .attr("action", "replace")
 }
 
-/// Where the metrics go: the remote-write URL and the tenant (multi-tenancy).
+/// Where the metrics go: every writer (this stack's Mimir, a central one, destinations) and the
+/// `cluster` label they add.
 pub struct Sink<'a> {
-    pub url: String,
-    pub tenant: Option<&'a str>,
+    pub writers: &'a [Writer<'a>],
     pub cluster: &'a str,
 }
 
@@ -113,22 +113,9 @@ pub fn config(spec: &AlloyMetricsSpec, sink: &Sink) -> Config {
     ]);
     let interval = spec.scrape_interval.as_str();
 
-    let mut endpoint = Block::new("endpoint").attr("url", sink.url.as_str());
-    if let Some(tenant) = sink.tenant {
-        endpoint = endpoint.attr(
-            "headers",
-            Expr::Object(vec![(Key::fixed("X-Scope-OrgID"), tenant.into())]),
-        );
-    }
-    endpoint = endpoint.blocks(
-        spec.write_relabel_rules
-            .iter()
-            .map(|r| relabel_rule("write_relabel_config", r)),
-    );
-    let remote_write = ComponentBlock::new(Component::PrometheusRemoteWrite, Ident::fixed("mimir"))
-        .attr("external_labels", cluster_label(sink.cluster))
-        .block(endpoint);
-    let receiver = || Expr::Array(vec![remote_write.export("receiver")]);
+    let (remote_writes, receivers) =
+        super::write::remote_writes(sink.writers, sink.cluster, &spec.write_relabel_rules);
+    let receiver = || receivers.clone();
     let clustering = || Block::new("clustering").attr("enabled", true);
 
     for component in [
@@ -312,7 +299,7 @@ pub fn config(spec: &AlloyMetricsSpec, sink: &Sink) -> Config {
         );
     }
 
-    config.push(remote_write);
+    config.extend(remote_writes);
     config
 }
 
@@ -321,14 +308,14 @@ pub fn config(spec: &AlloyMetricsSpec, sink: &Sink) -> Config {
 /// as. Clustering-aware by itself: in a cluster of replicas only one syncs. Each rule's queries
 /// are limited to this cluster's series and its results carry the `cluster` label, so clusters
 /// sharing a tenant do not mix.
-pub fn rules_sync(address: &str, tenant: Option<&str>, cluster: &str) -> ComponentBlock {
+pub fn rules_sync(writer: &Writer, cluster: &str) -> ComponentBlock {
     let mut block = ComponentBlock::new(Component::MimirRulesKubernetes, Ident::fixed("rules"))
-        .attr("address", address)
+        .attr("address", writer.url.as_str())
         .attr("external_labels", cluster_label(cluster));
-    if let Some(tenant) = tenant {
-        block = block.attr("tenant_id", tenant);
+    if let Some(tenant) = &writer.tenant {
+        block = block.attr("tenant_id", tenant.as_str());
     }
-    block.block(
+    writer.client(block).block(
         Block::new("extra_query_matchers").block(
             Block::new("matcher")
                 .attr("name", "cluster")

@@ -11,6 +11,7 @@ pub mod events;
 pub mod logs;
 pub mod metrics;
 pub mod node_logs;
+pub mod write;
 #[cfg(test)]
 mod tests;
 
@@ -65,24 +66,27 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
     );
 
     let cluster = ctx.cluster_name();
-    if let (true, Some(url)) = (spec.logs.runs(ctx.spec().loki.enabled), ctx.loki_push_url()) {
+    let log_writers = ctx.writers(write::Signal::Logs);
+    let metric_writers = ctx.writers(write::Signal::Metrics);
+    let ships_logs = ctx.spec().ships_logs();
+    if spec.logs.runs(ships_logs) {
         let text = logs::config(
             &spec.logs,
             &logs::Sink {
-                url,
-                tenant: ctx.loki_tenant(),
+                writers: &log_writers,
                 cluster,
             },
         )
         .render();
+        let needs = write::pod_needs(&log_writers.iter().collect::<Vec<_>>());
         // Every node runs pods worth logging, tainted or not.
         let values = restricted_collector(
             json!({
                 "type": "daemonset",
                 "tolerations": [ { "operator": "Exists" } ],
-                "volumes": data_volume(),
+                "volumes": data_volume(&needs),
             }),
-            alloy_values(&text, &spec.logs.resources, json!({})),
+            alloy_values(&text, &spec.logs.resources, &needs, json!({})),
             rbac(rbac::logs()),
         );
         component.push(
@@ -90,31 +94,32 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
             alloy_cr(ctx, LOGS_NAME, namespace, values, &spec.logs.values),
         );
     }
-    if let (true, Some(url)) = (
-        spec.metrics.runs(ctx.spec().mimir.enabled),
-        ctx.mimir_push_url(),
-    ) {
+    if spec.metrics.runs(ctx.spec().ships_metrics()) {
         let mut config = metrics::config(
             &spec.metrics,
             &metrics::Sink {
-                url,
-                tenant: ctx.mimir_tenant(),
+                writers: &metric_writers,
                 cluster,
             },
         );
-        if let (true, Some(address)) = (ctx.spec().mimir.rules.enabled, ctx.mimir_url()) {
-            config.push(metrics::rules_sync(&address, ctx.mimir_tenant(), cluster));
+        let mut writers: Vec<&write::Writer> = metric_writers.iter().collect();
+        let rules = ctx.rules_writer().filter(|_| ctx.spec().mimir.rules.enabled);
+        if let Some(rules) = &rules {
+            config.push(metrics::rules_sync(rules, cluster));
+            writers.push(rules);
         }
+        let needs = write::pod_needs(&writers);
         let text = config.render();
         let values = restricted_collector(
             json!({
                 "type": "statefulset",
                 "replicas": spec.metrics.replicas,
-                "volumes": data_volume(),
+                "volumes": data_volume(&needs),
             }),
             alloy_values(
                 &text,
                 &spec.metrics.resources,
+                &needs,
                 json!({ "clustering": { "enabled": true, "name": METRICS_NAME } }),
             ),
             rbac(rbac::metrics(&spec.metrics)),
@@ -124,27 +129,24 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
             alloy_cr(ctx, METRICS_NAME, namespace, values, &spec.metrics.values),
         );
     }
-    if let (true, Some(url)) = (
-        spec.events.runs(ctx.spec().loki.enabled),
-        ctx.loki_push_url(),
-    ) {
+    if spec.events.runs(ships_logs) {
         let text = events::config(
             &spec.events,
             &logs::Sink {
-                url,
-                tenant: ctx.loki_tenant(),
+                writers: &log_writers,
                 cluster,
             },
         )
         .render();
+        let needs = write::pod_needs(&log_writers.iter().collect::<Vec<_>>());
         // One replica: the events source has no clustering, and two would send each event twice.
         let values = restricted_collector(
             json!({
                 "type": "deployment",
                 "replicas": 1,
-                "volumes": data_volume(),
+                "volumes": data_volume(&needs),
             }),
-            alloy_values(&text, &spec.events.resources, json!({})),
+            alloy_values(&text, &spec.events.resources, &needs, json!({})),
             rbac(rbac::events()),
         );
         component.push(
@@ -159,10 +161,10 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
 /// so the `alloy` namespace stays `restricted`.
 pub fn node_logs(ctx: &Context) -> Option<Component> {
     let spec = &ctx.spec().alloy;
-    let url = ctx.loki_push_url()?;
-    if !spec.enabled || !spec.node_logs.enabled || !ctx.spec().loki.enabled {
+    if !spec.enabled || !spec.node_logs.enabled || !ctx.spec().ships_logs() {
         return None;
     }
+    let writers = ctx.writers(write::Signal::Logs);
     let node_logs = &spec.node_logs;
     let namespace = node_logs.namespace.as_str();
     let mut component = Component::new(NODE_LOGS_FOLDER, namespace, vec![OPERATOR_FOLDER]);
@@ -179,18 +181,20 @@ pub fn node_logs(ctx: &Context) -> Option<Component> {
     let text = node_logs::config(
         node_logs,
         &logs::Sink {
-            url,
-            tenant: ctx.loki_tenant(),
+            writers: &writers,
             cluster: ctx.cluster_name(),
         },
     )
     .render();
+    let needs = write::pod_needs(&writers.iter().collect::<Vec<_>>());
     let mut volumes = vec![json!({ "name": STORAGE_VOLUME, "emptyDir": {} })];
     let mut mounts = vec![json!({ "name": STORAGE_VOLUME, "mountPath": STORAGE_PATH })];
     for (name, path, kind) in JOURNAL_MOUNTS {
         volumes.push(json!({ "name": name, "hostPath": { "path": path, "type": kind } }));
         mounts.push(json!({ "name": name, "mountPath": path, "readOnly": true }));
     }
+    volumes.extend(needs.volumes.iter().cloned());
+    mounts.extend(needs.mounts.iter().cloned());
     let values = json!({
         "controller": {
             "type": "daemonset",
@@ -200,6 +204,7 @@ pub fn node_logs(ctx: &Context) -> Option<Component> {
         "alloy": alloy_values(
             &text,
             &node_logs.resources,
+            &write::PodNeeds { env: needs.env, ..Default::default() },
             json!({
                 "mounts": { "extra": mounts },
                 // The journal's files are root's (mode 0640): root, but nothing more — no
@@ -318,15 +323,21 @@ const STORAGE_PATH: &str = "/var/lib/alloy";
 fn alloy_values(
     config_text: &str,
     resources: &Resources,
+    needs: &write::PodNeeds,
     extra: serde_json::Value,
 ) -> serde_json::Value {
+    let mut mounts = vec![json!({ "name": STORAGE_VOLUME, "mountPath": STORAGE_PATH })];
+    mounts.extend(needs.mounts.iter().cloned());
     let mut values = json!({
         "configMap": { "content": config_text },
         "storagePath": STORAGE_PATH,
-        "mounts": { "extra": [ { "name": STORAGE_VOLUME, "mountPath": STORAGE_PATH } ] },
+        "mounts": { "extra": mounts },
         "enableReporting": false,
         "securityContext": restricted_container(ALLOY_UID),
     });
+    if !needs.env.is_empty() {
+        values["extraEnv"] = json!(needs.env);
+    }
     if let (Some(values), serde_json::Value::Object(extra)) = (values.as_object_mut(), extra) {
         values.extend(extra);
     }
@@ -385,9 +396,11 @@ fn restricted_pod() -> serde_json::Value {
     })
 }
 
-/// The chart's `controller.volumes` holding the data volume.
-fn data_volume() -> serde_json::Value {
-    json!({ "extra": [ { "name": STORAGE_VOLUME, "emptyDir": {} } ] })
+/// The chart's `controller.volumes`: the data volume and the writers' CA bundles.
+fn data_volume(needs: &write::PodNeeds) -> serde_json::Value {
+    let mut volumes = vec![json!({ "name": STORAGE_VOLUME, "emptyDir": {} })];
+    volumes.extend(needs.volumes.iter().cloned());
+    json!({ "extra": volumes })
 }
 
 /// An `Alloy` CR: `values` (the chart values this module renders) with the user's `extra`

@@ -34,6 +34,8 @@ const HTTP_CLIENT: &[&str] = &[
     "proxy_from_environment",
     "proxy_connect_header",
 ];
+const BASIC_AUTH: &[&str] = &["username", "password", "password_file"];
+
 const TLS_CONFIG: &[&str] = &[
     "ca_pem",
     "ca_file",
@@ -277,6 +279,44 @@ pub const SCHEMA: &[BlockSchema] = &[
     },
     BlockSchema {
         path: "prometheus.scrape/tls_config",
+        attributes: TLS_CONFIG,
+        required: &[],
+        blocks: &[],
+    },
+    // The HTTP client blocks of the writers (Alloy's `common/config` HTTPClientConfig):
+    // `basic_auth` and `tls_config` under each endpoint and the rules syncer.
+    BlockSchema {
+        path: "loki.write/endpoint/basic_auth",
+        attributes: BASIC_AUTH,
+        required: &["username"],
+        blocks: &[],
+    },
+    BlockSchema {
+        path: "loki.write/endpoint/tls_config",
+        attributes: TLS_CONFIG,
+        required: &[],
+        blocks: &[],
+    },
+    BlockSchema {
+        path: "prometheus.remote_write/endpoint/basic_auth",
+        attributes: BASIC_AUTH,
+        required: &["username"],
+        blocks: &[],
+    },
+    BlockSchema {
+        path: "prometheus.remote_write/endpoint/tls_config",
+        attributes: TLS_CONFIG,
+        required: &[],
+        blocks: &[],
+    },
+    BlockSchema {
+        path: "mimir.rules.kubernetes/basic_auth",
+        attributes: BASIC_AUTH,
+        required: &["username"],
+        blocks: &[],
+    },
+    BlockSchema {
+        path: "mimir.rules.kubernetes/tls_config",
         attributes: TLS_CONFIG,
         required: &[],
         blocks: &[],
