@@ -124,3 +124,17 @@ fn grafana_extra_rules_and_contact_points() {
         "grafana-alerting.yaml",
     );
 }
+
+/// A fleet's edge cluster (issue 20): collectors and exporters only, writing to the central
+/// stack's gateways and to a destination; no Loki, Mimir or Grafana.
+#[test]
+fn fleet_edge() {
+    check("krm/examples/edge.yaml", "edge.yaml");
+}
+
+/// A standalone stack with two destinations (issue 20): a Loki behind a private CA with a
+/// bearer token, a Prometheus endpoint with basic auth and its own tenant.
+#[test]
+fn standalone_with_destinations() {
+    check("krm/examples/destinations.yaml", "destinations.yaml");
+}

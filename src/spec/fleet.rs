@@ -381,7 +381,7 @@ pub(super) fn check_fleet(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError
         if let Some(endpoint) = endpoint {
             check_endpoint(path, &endpoint.url, &endpoint.auth, &endpoint.tls, errors);
             let url = endpoint.url.as_str();
-            if url_path(url).trim_end_matches('/') != "" {
+            if !url_path(url).trim_end_matches('/').is_empty() {
                 errors.push(SpecError::new(
                     format!("{path}.url"),
                     format!(

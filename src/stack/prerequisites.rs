@@ -5,7 +5,10 @@
 //! prerequisites section is its seed rendering, and the deployability tests resolve every
 //! reference of the rendered stack against it.
 
-use crate::spec::{ExposureType, Layout, MonitoringStack, StorageSpec};
+use crate::spec::{
+    EndpointAuth, EndpointTls, ExposureType, GatewayExposureType, Layout, MonitoringStack, Role,
+    SecretKeyRef, StorageSpec, CLIENT_PASSWORD_KEY, CLIENT_USERNAME_KEY, HTPASSWD_KEY,
+};
 
 /// One thing the stack needs and does not create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -353,6 +356,213 @@ pub fn of(stack: &MonitoringStack) -> Vec<Prerequisite> {
                     );
                 }
             }
+        }
+    }
+    for prerequisite in fleet(stack) {
+        place(&mut out, prerequisite);
+    }
+    out
+}
+
+/// Where a prerequisite sits in the table: APIs, controllers, cluster objects, namespaced ones.
+fn rank(p: &Prerequisite) -> u8 {
+    match (p.kind, &p.namespace) {
+        ("API", _) => 0,
+        ("Controller", _) => 1,
+        (_, None) => 2,
+        (_, Some(_)) => 3,
+    }
+}
+
+/// Adds `p` after the last entry of its rank, once.
+fn place(out: &mut Vec<Prerequisite>, p: Prerequisite) {
+    let same = |q: &Prerequisite| {
+        q.kind == p.kind && q.name == p.name && q.namespace == p.namespace && q.key == p.key
+    };
+    if out.iter().any(same) {
+        return;
+    }
+    let at = out
+        .iter()
+        .rposition(|q| rank(q) <= rank(&p))
+        .map_or(0, |i| i + 1);
+    out.insert(at, p);
+}
+
+/// The Secrets one writer reads in the collectors' namespace: its password or token, its CA.
+fn endpoint_secrets(
+    namespace: &str,
+    field: &'static str,
+    to: String,
+    auth: &EndpointAuth,
+    tls: &EndpointTls,
+    out: &mut Vec<Prerequisite>,
+) {
+    let refs: [(Option<&SecretKeyRef>, &str); 3] = [
+        (
+            auth.basic.as_ref().map(|b| &b.password),
+            "basic-auth password",
+        ),
+        (auth.bearer_token.as_ref(), "bearer token"),
+        (tls.ca_secret.as_ref(), "CA bundle"),
+    ];
+    for (reference, what) in refs
+        .into_iter()
+        .filter_map(|(reference, what)| reference.map(|r| (r, what)))
+    {
+        out.push(
+            Prerequisite::new(
+                "Secret",
+                reference.name.as_str(),
+                field,
+                &format!("the {what} {to}"),
+            )
+            .in_namespace(namespace)
+            .key(reference.key.as_str()),
+        );
+    }
+}
+
+/// The fleet's prerequisites: the Secrets the writers' credentials and CA bundles come from
+/// (in the collectors' namespace), and a central stack's exposure and gateway Secrets.
+fn fleet(stack: &MonitoringStack) -> Vec<Prerequisite> {
+    let spec = &stack.spec;
+    let mut out = Vec::new();
+    let alloy = spec.alloy.namespace.as_str();
+    if spec.alloy.enabled {
+        for (field, signal, remote) in [
+            ("remote.logs", "logs", &spec.remote.logs),
+            ("remote.metrics", "metrics", &spec.remote.metrics),
+        ] {
+            if let Some(remote) = remote {
+                endpoint_secrets(
+                    alloy,
+                    field,
+                    format!(
+                        "the collectors use with the central stack's {signal} gateway ({})",
+                        remote.url.as_str()
+                    ),
+                    &remote.auth,
+                    &remote.tls,
+                    &mut out,
+                );
+            }
+        }
+        for destination in &spec.destinations {
+            endpoint_secrets(
+                alloy,
+                "destinations[]",
+                format!(
+                    "the collectors use with destination {} ({})",
+                    destination.name.as_str(),
+                    destination.url.as_str()
+                ),
+                &destination.auth,
+                &destination.tls,
+                &mut out,
+            );
+        }
+    }
+    if spec.role != Role::Central {
+        return out;
+    }
+    let central = &spec.central;
+    let hosts: Vec<&str> = [&central.loki_hostname, &central.mimir_hostname]
+        .into_iter()
+        .flatten()
+        .map(|h| h.as_str())
+        .collect();
+    let hosts = hosts.join(" and ");
+    out.push(Prerequisite::new(
+        "API",
+        "cert-manager.io/v1",
+        "central.clusterIssuer",
+        "cert-manager issues the gateways' certificate",
+    ));
+    out.push(Prerequisite::new(
+        "ClusterIssuer",
+        central.cluster_issuer.as_str(),
+        "central.clusterIssuer",
+        &format!("signs the gateways' certificate ({hosts})"),
+    ));
+    match central.exposure.kind {
+        GatewayExposureType::Ingress => {
+            out.push(Prerequisite::new(
+                "Controller",
+                "Ingress controller",
+                "central.exposure.type",
+                &format!("serves the gateways' Ingresses ({hosts}) and ends their TLS"),
+            ));
+            if let Some(class) = &central.exposure.ingress_class_name {
+                out.push(Prerequisite::new(
+                    "IngressClass",
+                    class.as_str(),
+                    "central.exposure.ingressClassName",
+                    "serves the gateways' Ingresses",
+                ));
+            }
+        }
+        GatewayExposureType::HTTPRoute => {
+            out.push(Prerequisite::new(
+                "API",
+                "gateway.networking.k8s.io/v1",
+                "central.exposure.type",
+                "a Gateway API implementation routes the gateways' HTTPRoutes",
+            ));
+            if let Some(gateway) = &central.exposure.gateway {
+                out.push(
+                    Prerequisite::new(
+                        "Gateway",
+                        gateway.name.as_str(),
+                        "central.exposure.gateway",
+                        &format!("the parent of the gateways' HTTPRoutes ({hosts}); its listener ends their TLS"),
+                    )
+                    .in_namespace(gateway.namespace.as_str()),
+                );
+            }
+        }
+    }
+    let auth = &central.auth;
+    for (enabled, namespace) in [
+        (spec.loki.enabled, spec.loki.namespace.as_str()),
+        (spec.mimir.enabled, spec.mimir.namespace.as_str()),
+    ] {
+        if enabled {
+            out.push(
+                Prerequisite::new(
+                    "Secret",
+                    auth.htpasswd_secret.as_str(),
+                    "central.auth.htpasswdSecret",
+                    "the users the gateway's nginx lets in (one `user:bcrypt-hash` line per writer: the edges and this cluster's own client)",
+                )
+                .in_namespace(namespace)
+                .key(HTPASSWD_KEY),
+            );
+        }
+    }
+    let clients = [
+        (spec.alloy.enabled, alloy, "the collectors"),
+        (
+            spec.grafana.enabled,
+            spec.grafana.namespace.as_str(),
+            "Grafana's datasources",
+        ),
+    ];
+    for (enabled, namespace, who) in clients {
+        if !enabled {
+            continue;
+        }
+        for key in [CLIENT_USERNAME_KEY, CLIENT_PASSWORD_KEY] {
+            out.push(
+                Prerequisite::new(
+                    "Secret",
+                    auth.client_secret.as_str(),
+                    "central.auth.clientSecret",
+                    &format!("the gateways' credentials of {who} (a user of the htpasswd Secret)"),
+                )
+                .in_namespace(namespace)
+                .key(key),
+            );
         }
     }
     out
