@@ -17,6 +17,7 @@
 
 pub mod collections;
 pub mod diff;
+pub mod fleet;
 mod function;
 pub mod krm;
 pub mod output_dir;

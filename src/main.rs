@@ -31,6 +31,12 @@ USAGE:
     monitoring-stack prerequisites FILE    print what the cluster must already have for FILE's stack
                                            (APIs, StorageClass, COSI classes, Secrets, ...) as a
                                            Markdown table
+    monitoring-stack fleet FLEET [--output-dir DIR [--check]]
+                                           check that the stacks of a fleet file (kind: Fleet: a
+                                           central stack, its edges, the Secrets each cluster has)
+                                           fit together: hosts, tenants, cluster labels, Secrets;
+                                           with --output-dir, write each cluster's tree to
+                                           DIR/<stack name>/ (or --check it)
     monitoring-stack schema [--crd | --reference]
                                            print the spec's JSON Schema, its CRD, or the Markdown
                                            field reference (all generated from the types)
@@ -74,6 +80,13 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         ["prerequisites", file] => prerequisites_command(file),
+        ["fleet", file] => fleet_command(file, None, false),
+        ["fleet", file, "--output-dir" | "-o", dir] => {
+            fleet_command(file, Some(Path::new(dir)), false)
+        }
+        ["fleet", file, "--output-dir" | "-o", dir, "--check"] => {
+            fleet_command(file, Some(Path::new(dir)), true)
+        }
         ["render", rest @ ..] => match parse_render(rest) {
             Ok(options) => render_command(&options),
             Err(message) => usage_error(&message),
@@ -217,6 +230,66 @@ fn prerequisites_command(file: &str) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `fleet`: load, render and check every cluster of a fleet file; write or check the trees.
+fn fleet_command(file: &str, dir: Option<&Path>, check: bool) -> ExitCode {
+    let rendered = match monitoring_stack::fleet::load(Path::new(file)) {
+        Ok(rendered) => rendered,
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!(
+                    "monitoring-stack: {}",
+                    monitoring_stack::krm::results::one_line(problem.clone())
+                );
+            }
+            eprintln!(
+                "monitoring-stack: the fleet does not fit: {} problem(s)",
+                problems.len()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let Some(dir) = dir else {
+        let names: Vec<&str> = rendered.iter().map(|r| r.folder.as_str()).collect();
+        eprintln!(
+            "monitoring-stack: {file}: {} cluster(s) fit together ({})",
+            rendered.len(),
+            names.join(", ")
+        );
+        return ExitCode::SUCCESS;
+    };
+    let mut drift = false;
+    for cluster in &rendered {
+        let tree = dir.join(&cluster.folder);
+        if check {
+            match output_dir::plan(&tree, &cluster.objects) {
+                Ok(plan) if plan.is_clean() => {}
+                Ok(plan) => {
+                    emit(&plan.diff());
+                    drift = true;
+                }
+                Err(error) => return io_error(&tree, &error),
+            }
+        } else if let Err(error) = output_dir::write_tree(&tree, &cluster.objects) {
+            return io_error(&tree, &error);
+        }
+    }
+    if drift {
+        eprintln!(
+            "monitoring-stack: {} differs from the render of {file}: run `monitoring-stack fleet {file} --output-dir {}`",
+            dir.display(),
+            dir.display()
+        );
+        return ExitCode::from(1);
+    }
+    eprintln!(
+        "monitoring-stack: {}: {} cluster tree(s) {}",
+        dir.display(),
+        rendered.len(),
+        if check { "up to date" } else { "written" }
+    );
+    ExitCode::SUCCESS
 }
 
 /// The collection report of every MonitoringStack in `input` (already validated by `render`).

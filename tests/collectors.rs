@@ -26,6 +26,9 @@ const EXAMPLES: &[&str] = &[
     "krm/examples/collectors-metrics-only.yaml",
     "krm/examples/collectors-custom.yaml",
     "krm/examples/collectors-full.yaml",
+    "krm/examples/edge.yaml",
+    "krm/examples/destinations.yaml",
+    "krm/examples/central.yaml",
 ];
 
 const HEAD: &str = "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: main\nspec:\n  grafana:\n    hostname: g.example.com\n";

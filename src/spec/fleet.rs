@@ -366,7 +366,7 @@ pub(super) fn apply_role(spec: &mut MonitoringStackSpec) {
 
 /// Checks that span the fleet fields: an edge has somewhere to write; credentials only over
 /// verified TLS; unique destination names; a central stack's hosts and tenants.
-pub(super) fn check_fleet(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
+pub(super) fn check_fleet(spec: &MonitoringStackSpec, name: &str, errors: &mut Vec<SpecError>) {
     if spec.role == Role::Edge && !spec.ships_logs() && !spec.ships_metrics() {
         errors.push(SpecError::new(
             "spec.remote",
@@ -418,7 +418,7 @@ pub(super) fn check_fleet(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError
         );
     }
     if spec.role == Role::Central {
-        check_central(spec, errors);
+        check_central(spec, name, errors);
     }
 }
 
@@ -458,7 +458,7 @@ fn check_endpoint(
     }
 }
 
-fn check_central(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
+fn check_central(spec: &MonitoringStackSpec, name: &str, errors: &mut Vec<SpecError>) {
     let central = &spec.central;
     for (field, host) in [
         ("lokiHostname", &central.loki_hostname),
@@ -497,8 +497,14 @@ fn check_central(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
         ));
     }
     let own = [
-        ("spec.loki.tenant", local_tenant(spec, &spec.loki.tenant)),
-        ("spec.mimir.tenant", local_tenant(spec, &spec.mimir.tenant)),
+        (
+            "spec.loki.tenant",
+            local_tenant(spec, name, &spec.loki.tenant),
+        ),
+        (
+            "spec.mimir.tenant",
+            local_tenant(spec, name, &spec.mimir.tenant),
+        ),
     ];
     let mut seen: Vec<&str> = Vec::new();
     for (i, tenant) in central.tenants.iter().enumerate() {
@@ -522,12 +528,16 @@ fn check_central(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
 }
 
 /// The tenant this cluster's own collectors write as: the field, else the cluster name, else
-/// the stack's name (which the spec alone does not know: "" then, and callers compare only).
-fn local_tenant<'a>(spec: &'a MonitoringStackSpec, tenant: &'a Option<DnsLabel>) -> &'a str {
+/// the stack's name.
+fn local_tenant<'a>(
+    spec: &'a MonitoringStackSpec,
+    name: &'a str,
+    tenant: &'a Option<DnsLabel>,
+) -> &'a str {
     tenant
         .as_ref()
         .or(spec.cluster.name.as_ref())
-        .map_or("", |t| t.as_str())
+        .map_or(name, |t| t.as_str())
 }
 
 /// The path of an absolute URL (after its authority), without query or fragment.

@@ -67,7 +67,7 @@ pub fn parse_stack(object: &Value) -> Result<MonitoringStack, Vec<SpecError>> {
         }
     }
     super::fleet::apply_role(&mut spec);
-    let (errors, grafana) = check_semantics(&spec);
+    let (errors, grafana) = check_semantics(&spec, name.as_str());
     if errors.is_empty() {
         Ok(MonitoringStack {
             name,
@@ -156,7 +156,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Rules that span fields: required-when-enabled values and namespace collisions. Also returns
 /// Grafana's validated required fields (when it is on and they are present).
-fn check_semantics(spec: &MonitoringStackSpec) -> (Vec<SpecError>, Option<super::ValidGrafana>) {
+fn check_semantics(
+    spec: &MonitoringStackSpec,
+    name: &str,
+) -> (Vec<SpecError>, Option<super::ValidGrafana>) {
     let mut errors = Vec::new();
     let grafana = super::grafana::check_grafana(spec, &mut errors);
     for (path, enabled, replicas) in [
@@ -182,7 +185,7 @@ fn check_semantics(spec: &MonitoringStackSpec) -> (Vec<SpecError>, Option<super:
 
     check_consumer_bounds(spec, &mut errors);
     super::alloy::check_collectors(spec, &mut errors);
-    super::fleet::check_fleet(spec, &mut errors);
+    super::fleet::check_fleet(spec, name, &mut errors);
 
     check_namespaces(spec, &mut errors);
     (errors, grafana)
