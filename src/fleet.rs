@@ -269,7 +269,7 @@ fn check_edges(central: &Member, members: &[Member], out: &mut Vec<Misfit>) {
 fn check_secrets(fleet_file: &str, index: usize, member: &Member, out: &mut Vec<Misfit>) {
     for (field, namespace, name) in credential_secrets(member.stack) {
         let wanted = format!("{namespace}/{name}");
-        if !member.secrets.iter().any(|s| *s == wanted) {
+        if !member.secrets.contains(&wanted) {
             out.push(Misfit {
                 file: member.file.to_string(),
                 field,
@@ -285,9 +285,11 @@ fn check_secrets(fleet_file: &str, index: usize, member: &Member, out: &mut Vec<
 /// (field, namespace, Secret name) of every Secret the stack's writers and gateways read.
 pub fn credential_secrets(stack: &MonitoringStack) -> Vec<(String, String, String)> {
     let spec = &stack.spec;
-    let alloy = spec.alloy.namespace.as_str();
     let mut out = Vec::new();
-    let mut endpoint = |path: String, auth: &spec::EndpointAuth, tls: &spec::EndpointTls| {
+    let mut endpoint = |path: String,
+                        kind: spec::DestinationType,
+                        auth: &spec::EndpointAuth,
+                        tls: &spec::EndpointTls| {
         let refs = [
             (
                 "auth.basic.password",
@@ -300,29 +302,39 @@ pub fn credential_secrets(stack: &MonitoringStack) -> Vec<(String, String, Strin
             .into_iter()
             .filter_map(|(field, reference)| reference.map(|r| (field, r)))
         {
-            out.push((
-                format!("{path}.{field}"),
-                alloy.to_string(),
-                reference.name.as_str().to_string(),
-            ));
-        }
-    };
-    if spec.alloy.enabled {
-        for (signal, remote) in [
-            ("logs", &spec.remote.logs),
-            ("metrics", &spec.remote.metrics),
-        ] {
-            if let Some(remote) = remote {
-                endpoint(format!("spec.remote.{signal}"), &remote.auth, &remote.tls);
+            for namespace in spec.writer_namespaces(kind) {
+                out.push((
+                    format!("{path}.{field}"),
+                    namespace.to_string(),
+                    reference.name.as_str().to_string(),
+                ));
             }
         }
-        for (i, destination) in spec.destinations.iter().enumerate() {
+    };
+    for (signal, remote, kind) in [
+        ("logs", &spec.remote.logs, spec::DestinationType::Loki),
+        (
+            "metrics",
+            &spec.remote.metrics,
+            spec::DestinationType::Prometheus,
+        ),
+    ] {
+        if let Some(remote) = remote {
             endpoint(
-                format!("spec.destinations[{i}]"),
-                &destination.auth,
-                &destination.tls,
+                format!("spec.remote.{signal}"),
+                kind,
+                &remote.auth,
+                &remote.tls,
             );
         }
+    }
+    for (i, destination) in spec.destinations.iter().enumerate() {
+        endpoint(
+            format!("spec.destinations[{i}]"),
+            destination.kind,
+            &destination.auth,
+            &destination.tls,
+        );
     }
     if spec.role == Role::Central {
         let auth = &spec.central.auth;
@@ -338,17 +350,20 @@ pub fn credential_secrets(stack: &MonitoringStack) -> Vec<(String, String, Strin
                 ));
             }
         }
-        for (enabled, namespace) in [
-            (spec.alloy.enabled, alloy),
-            (spec.grafana.enabled, spec.grafana.namespace.as_str()),
-        ] {
-            if enabled {
-                out.push((
-                    "spec.central.auth.clientSecret".into(),
-                    namespace.to_string(),
-                    auth.client_secret.as_str().to_string(),
-                ));
-            }
+        let clients = spec
+            .writer_namespaces(spec::DestinationType::Loki)
+            .into_iter()
+            .chain(
+                spec.grafana
+                    .enabled
+                    .then_some(spec.grafana.namespace.as_str()),
+            );
+        for namespace in clients {
+            out.push((
+                "spec.central.auth.clientSecret".into(),
+                namespace.to_string(),
+                auth.client_secret.as_str().to_string(),
+            ));
         }
     }
     out.dedup();

@@ -481,6 +481,24 @@ fn looks_secret(text: &str) -> Option<&'static str> {
     None
 }
 
+/// An Alloy configuration line that sets a credential to anything but an environment variable
+/// (the writers read passwords and tokens from Secrets through `sys.env`, issue 20).
+fn literal_alloy_credential(text: &str) -> Option<&str> {
+    text.lines().find(|line| {
+        let line = line.trim_start();
+        ["password", "bearer_token", "username"].iter().any(|key| {
+            line.strip_prefix(key)
+                .map(str::trim_start)
+                .and_then(|rest| rest.strip_prefix('='))
+                .is_some_and(|value| {
+                    let value = value.trim();
+                    // A user name may be written (it is not a secret); a password never.
+                    !value.starts_with("sys.env(") && *key != "username"
+                })
+        })
+    })
+}
+
 /// Keys that hold a secret's *value* (not the name of a Secret that holds it).
 fn is_secret_value_key(key: &str) -> bool {
     let key: String = key
@@ -524,6 +542,9 @@ fn no_secret_value_appears_literally() {
     assert!(looks_secret("AKIAABCDEFGHIJKLMNOP").is_some());
     assert!(looks_secret("https://user:pass@host/x").is_some());
     assert!(looks_secret("https://idp.example.com/realms/main").is_none());
+    assert!(literal_alloy_credential("basic_auth {\n  password = \"hunter2\"\n}").is_some());
+    assert!(literal_alloy_credential("bearer_token = \"abc\"").is_some());
+    assert!(literal_alloy_credential("password = sys.env(\"X_PASSWORD\")").is_none());
     let mut problems = Vec::new();
     for (example, _, objects) in outputs() {
         for object in &objects {
@@ -536,6 +557,12 @@ fn no_secret_value_appears_literally() {
             for (path, value) in strings(object) {
                 if let Some(what) = looks_secret(&value) {
                     problems.push(format!("{at}: {path} holds {what}"));
+                }
+                if let Some(line) = literal_alloy_credential(&value) {
+                    problems.push(format!(
+                        "{at}: {path} sets a credential literally: {}",
+                        line.trim()
+                    ));
                 }
             }
             walk(object, &mut Vec::new(), &mut |path, key, value| {

@@ -261,6 +261,20 @@ impl MonitoringStackSpec {
                 .is_some()
     }
 
+    /// The namespaces whose collectors send `kind`'s data (and read its writers' Secrets):
+    /// the collectors' own, and for logs the node-logs collector's when it runs.
+    pub fn writer_namespaces(&self, kind: DestinationType) -> Vec<&str> {
+        let mut out = Vec::new();
+        if !self.alloy.enabled {
+            return out;
+        }
+        out.push(self.alloy.namespace.as_str());
+        if kind == DestinationType::Loki && self.alloy.node_logs.enabled {
+            out.push(self.alloy.node_logs.namespace.as_str());
+        }
+        out
+    }
+
     pub fn destinations_of(&self, kind: DestinationType) -> impl Iterator<Item = &Destination> {
         self.destinations.iter().filter(move |d| d.kind == kind)
     }

@@ -6,8 +6,9 @@
 //! reference of the rendered stack against it.
 
 use crate::spec::{
-    EndpointAuth, EndpointTls, ExposureType, GatewayExposureType, Layout, MonitoringStack, Role,
-    SecretKeyRef, StorageSpec, CLIENT_PASSWORD_KEY, CLIENT_USERNAME_KEY, HTPASSWD_KEY,
+    DestinationType, EndpointAuth, EndpointTls, ExposureType, GatewayExposureType, Layout,
+    MonitoringStack, Role, SecretKeyRef, StorageSpec, CLIENT_PASSWORD_KEY, CLIENT_USERNAME_KEY,
+    HTPASSWD_KEY,
 };
 
 /// One thing the stack needs and does not create.
@@ -428,29 +429,39 @@ fn endpoint_secrets(
 fn fleet(stack: &MonitoringStack) -> Vec<Prerequisite> {
     let spec = &stack.spec;
     let mut out = Vec::new();
-    let alloy = spec.alloy.namespace.as_str();
-    if spec.alloy.enabled {
-        for (field, signal, remote) in [
-            ("remote.logs", "logs", &spec.remote.logs),
-            ("remote.metrics", "metrics", &spec.remote.metrics),
-        ] {
-            if let Some(remote) = remote {
-                endpoint_secrets(
-                    alloy,
-                    field,
-                    format!(
-                        "the collectors use with the central stack's {signal} gateway ({})",
-                        remote.url.as_str()
-                    ),
-                    &remote.auth,
-                    &remote.tls,
-                    &mut out,
-                );
-            }
-        }
-        for destination in &spec.destinations {
+    for (field, signal, remote, kind) in [
+        (
+            "remote.logs",
+            "logs",
+            &spec.remote.logs,
+            DestinationType::Loki,
+        ),
+        (
+            "remote.metrics",
+            "metrics",
+            &spec.remote.metrics,
+            DestinationType::Prometheus,
+        ),
+    ] {
+        let Some(remote) = remote else { continue };
+        for namespace in spec.writer_namespaces(kind) {
             endpoint_secrets(
-                alloy,
+                namespace,
+                field,
+                format!(
+                    "the collectors use with the central stack's {signal} gateway ({})",
+                    remote.url.as_str()
+                ),
+                &remote.auth,
+                &remote.tls,
+                &mut out,
+            );
+        }
+    }
+    for destination in &spec.destinations {
+        for namespace in spec.writer_namespaces(destination.kind) {
+            endpoint_secrets(
+                namespace,
                 "destinations[]",
                 format!(
                     "the collectors use with destination {} ({})",
@@ -540,18 +551,16 @@ fn fleet(stack: &MonitoringStack) -> Vec<Prerequisite> {
             );
         }
     }
-    let clients = [
-        (spec.alloy.enabled, alloy, "the collectors"),
-        (
-            spec.grafana.enabled,
-            spec.grafana.namespace.as_str(),
-            "Grafana's datasources",
-        ),
-    ];
-    for (enabled, namespace, who) in clients {
-        if !enabled {
-            continue;
-        }
+    let clients = spec
+        .writer_namespaces(DestinationType::Loki)
+        .into_iter()
+        .map(|namespace| (namespace, "the collectors"))
+        .chain(
+            spec.grafana
+                .enabled
+                .then(|| (spec.grafana.namespace.as_str(), "Grafana's datasources")),
+        );
+    for (namespace, who) in clients {
         for key in [CLIENT_USERNAME_KEY, CLIENT_PASSWORD_KEY] {
             out.push(
                 Prerequisite::new(

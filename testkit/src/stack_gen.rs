@@ -767,7 +767,138 @@ impl<'a, 'b> Gen<'a, 'b> {
     }
 
     /// A whole spec.
+    /// A remote endpoint or a destination's connection: URL, tenant, credentials, TLS.
+    fn endpoint(&mut self, urls: &[&str]) -> Result<Mapping> {
+        let mut map = Mapping::new();
+        map.insert(s("url"), self.text(urls)?);
+        if self.chance(30)? {
+            map.insert(s("tenant"), self.label()?);
+        }
+        if self.chance(60)? {
+            let auth = if self.chance(70)? {
+                let mut basic = Mapping::new();
+                basic.insert(s("username"), self.text(&["edge-a", "123456", "a:b"])?);
+                basic.insert(s("password"), self.secret_ref()?);
+                Mapping::from_iter([(s("basic"), Value::Mapping(basic))])
+            } else {
+                Mapping::from_iter([(s("bearerToken"), self.secret_ref()?)])
+            };
+            map.insert(s("auth"), Value::Mapping(auth));
+        }
+        if self.chance(25)? {
+            let tls = self.fields(
+                50,
+                &mut [
+                    ("caSecret", &mut |g| g.secret_ref()),
+                    ("serverName", &mut |g| g.subdomain()),
+                    ("insecureSkipVerify", &mut |g| g.boolean()),
+                ],
+            )?;
+            map.insert(s("tls"), tls);
+        }
+        Ok(map)
+    }
+
+    /// `spec.destinations[]`.
+    fn destination(&mut self) -> Result<Value> {
+        let kind = *self.u.choose(&["prometheus", "loki"])?;
+        let url = if kind == "loki" {
+            "https://logs.example.net/loki/api/v1/push"
+        } else {
+            "https://metrics.example.net/api/prom/push"
+        };
+        let mut map = self.endpoint(&[url, "http://plain.example.net/push"])?;
+        map.insert(s("name"), self.label()?);
+        map.insert(s("type"), self.text(&[kind])?);
+        if self.chance(40)? {
+            map.insert(s("relabelRules"), self.list(2, |g| g.relabel_rule())?);
+        }
+        Ok(Value::Mapping(map))
+    }
+
+    /// The fleet fields (issue 20): a role, and what it needs, over a generated spec. An edge
+    /// mostly drops the fields it refuses (sometimes keeps one, to reach the error).
+    fn fleet(&mut self, spec: &mut Mapping) -> Result<()> {
+        match self.u.int_in_range(0..=9u8)? {
+            0 | 1 => {
+                spec.insert(s("role"), self.text(&["edge"])?);
+                if !self.chance(10)? {
+                    for field in ["loki", "mimir", "grafana", "grafanaOperator"] {
+                        spec.remove(field);
+                    }
+                }
+                let mut remote = Mapping::new();
+                for (signal, url) in [
+                    ("logs", "https://loki.central.example.com"),
+                    ("metrics", "https://mimir.central.example.com"),
+                ] {
+                    if self.chance(70)? {
+                        let endpoint =
+                            self.endpoint(&[url, "https://x.example.com/api/v1/push"])?;
+                        remote.insert(s(signal), Value::Mapping(endpoint));
+                    }
+                }
+                spec.insert(s("remote"), Value::Mapping(remote));
+            }
+            2 => {
+                spec.insert(s("role"), self.text(&["central"])?);
+                let central = self.fields(
+                    70,
+                    &mut [
+                        ("tenants", &mut |g| g.list(3, |g| g.label())),
+                        ("lokiHostname", &mut |g| {
+                            g.text(&["loki.central.example.com"])
+                        }),
+                        ("mimirHostname", &mut |g| {
+                            g.text(&["mimir.central.example.com"])
+                        }),
+                        ("exposure", &mut |g| {
+                            let kind = *g.u.choose(&["Ingress", "HTTPRoute", "LoadBalancer"])?;
+                            let mut map = Mapping::from_iter([(s("type"), s(kind))]);
+                            if kind == "HTTPRoute" || g.chance(5)? {
+                                map.insert(
+                                    s("gateway"),
+                                    Value::Mapping(Mapping::from_iter([
+                                        (s("name"), g.subdomain()?),
+                                        (s("namespace"), s("gateway-system")),
+                                    ])),
+                                );
+                            }
+                            Ok(Value::Mapping(map))
+                        }),
+                        ("auth", &mut |g| {
+                            g.fields(
+                                50,
+                                &mut [
+                                    ("htpasswdSecret", &mut |g| g.subdomain()),
+                                    ("clientSecret", &mut |g| g.subdomain()),
+                                ],
+                            )
+                        }),
+                    ],
+                )?;
+                spec.insert(s("central"), central);
+            }
+            3 => {
+                spec.insert(s("role"), self.text(&["standalone"])?);
+            }
+            _ => {}
+        }
+        if self.chance(20)? {
+            spec.insert(s("destinations"), self.list(3, |g| g.destination())?);
+        }
+        Ok(())
+    }
+
     pub fn spec(&mut self) -> Result<Value> {
+        let mut spec = self.spec_fields()?;
+        if let Value::Mapping(map) = &mut spec {
+            self.fleet(map)?;
+        }
+        Ok(spec)
+    }
+
+    fn spec_fields(&mut self) -> Result<Value> {
         self.fields(
             45,
             &mut [

@@ -54,6 +54,16 @@ pub fn example_files() -> Vec<PathBuf> {
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
+    // The fleet's own stacks (its other files name stacks in krm/examples).
+    for entry in std::fs::read_dir(root.join("krm/fleet")).expect("krm/fleet") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml")
+            && std::fs::read_to_string(&path)
+                .is_ok_and(|text| text.contains("\nkind: MonitoringStack\n"))
+        {
+            files.push(path);
+        }
+    }
     for dir in std::fs::read_dir(root.join("krm/kustomize")).expect("krm/kustomize") {
         let stack = dir.expect("entry").path().join("stack.yaml");
         if stack.exists() {
