@@ -233,9 +233,20 @@ fn every_release_renders_with_real_helm_and_passes_the_chart_schema() {
             }
         }
     }
+    // The fleet roles the corpus covers (issue 20), read from each stack's text.
+    let role = |stack: &str| {
+        ["edge", "central"]
+            .into_iter()
+            .find(|role| stack.contains(&format!("role: {role}")))
+            .unwrap_or("standalone")
+    };
+    let count = |wanted: &str| corpus.iter().filter(|s| role(&s.stack) == wanted).count();
     eprintln!(
-        "{} stacks, {releases} releases ({} distinct renders), {objects} rendered objects",
+        "{} stacks ({} standalone, {} edge, {} central), {releases} releases ({} distinct renders), {objects} rendered objects",
         corpus.len(),
+        count("standalone"),
+        count("edge"),
+        count("central"),
         distinct.len()
     );
     report("chart renders", releases, problems);
