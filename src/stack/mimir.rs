@@ -22,7 +22,7 @@ pub fn build(ctx: &Context) -> Option<Component> {
         extra: &spec.values,
     };
     let mut component = component.build(ctx, |bucket| values(ctx, bucket));
-    for rule in prometheus_rules(ctx) {
+    for rule in prometheus_rules(ctx, spec.namespace.as_str()) {
         component.push(RULES_FILE, rule);
     }
     Some(component)
@@ -34,10 +34,11 @@ const RULES_FILE: &str = "release/prometheusrules.yaml";
 /// Where the Slack webhook Secret is mounted in Mimir's Alertmanager pods.
 const SLACK_SECRET_DIR: &str = "/etc/monitoring-stack/slack";
 
-/// The vendored mixins' rule groups of every deployed area, as `PrometheusRule`s (alerting
-/// rules only when `mimir.rules.alerting`). `alloy-metrics` loads them, with every other
-/// PrometheusRule in the cluster, into the ruler.
-pub fn prometheus_rules(ctx: &Context) -> Vec<serde_yaml_ng::Value> {
+/// The vendored mixins' rule groups of every deployed area, as `PrometheusRule`s in
+/// `namespace` (alerting rules only when `mimir.rules.alerting`). `alloy-metrics` loads them,
+/// with every other PrometheusRule in the cluster, into the ruler: this stack's, or on an edge
+/// the central stack's, as the edge's tenant.
+pub fn prometheus_rules(ctx: &Context, namespace: &str) -> Vec<serde_yaml_ng::Value> {
     let spec = &ctx.spec().mimir;
     if !spec.rules.enabled {
         return Vec::new();
@@ -67,7 +68,7 @@ pub fn prometheus_rules(ctx: &Context) -> Vec<serde_yaml_ng::Value> {
         out.push(crate::stack::object::object(
             "monitoring.coreos.com/v1",
             "PrometheusRule",
-            ctx.meta(&name, Some(spec.namespace.as_str())),
+            ctx.meta(&name, Some(namespace)),
             crate::stack::object::from_json(json!({ "spec": { "groups": groups } })),
         ));
     }
@@ -248,7 +249,7 @@ mod tests {
         let stack_ = stack("  mimir:\n    rules:\n      alerting: false\n");
         let ctx = Context::new(&stack_);
         assert!(alertmanager_values(&ctx).get("fallbackConfig").is_none());
-        let rules = prometheus_rules(&ctx);
+        let rules = prometheus_rules(&ctx, "mimir");
         assert!(!rules.is_empty());
         for object in rules {
             let json = serde_json::to_value(&object).expect("JSON");
@@ -259,6 +260,6 @@ mod tests {
             }
         }
         let off = stack("  mimir:\n    rules:\n      enabled: false\n");
-        assert!(prometheus_rules(&Context::new(&off)).is_empty());
+        assert!(prometheus_rules(&Context::new(&off), "mimir").is_empty());
     }
 }

@@ -50,11 +50,12 @@ impl Area {
     }
 
     /// Whether what the area watches is deployed and its metrics reach Mimir (every area's
-    /// dashboards and rules read Mimir).
+    /// dashboards and rules read Mimir): this stack's, or on an edge the central stack's.
     pub fn deployed(self, ctx: &Context) -> bool {
         let spec = ctx.spec();
-        let metrics =
-            spec.mimir.enabled && spec.alloy.enabled && spec.alloy.metrics.runs(spec.mimir.enabled);
+        let metrics = (spec.mimir.enabled || spec.remote.metrics.is_some())
+            && spec.alloy.enabled
+            && spec.alloy.metrics.runs(spec.ships_metrics());
         metrics
             && match self {
                 Area::Kubernetes => {
@@ -63,7 +64,8 @@ impl Area {
                 }
                 Area::Nodes => spec.node_exporter.enabled,
                 Area::Loki => spec.loki.enabled,
-                Area::Mimir | Area::Alloy | Area::Stack => true,
+                Area::Mimir => spec.mimir.enabled,
+                Area::Alloy | Area::Stack => true,
             }
     }
 

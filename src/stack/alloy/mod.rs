@@ -109,6 +109,13 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
         if let Some(rules) = &rules {
             config.push(metrics::rules_sync(rules, cluster));
             writers.push(rules);
+            // An edge has no Mimir folder: the mixins' rules for what runs here come with the
+            // collectors, and the syncer loads them into the central ruler as this tenant.
+            if !ctx.spec().mimir.enabled {
+                for rule in super::mimir::prometheus_rules(ctx, namespace) {
+                    component.push("prometheusrules.yaml", rule);
+                }
+            }
         }
         let needs = write::pod_needs(&writers);
         let text = config.render();
