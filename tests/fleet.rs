@@ -416,3 +416,161 @@ fn fleet_checks_cover_centrals_labels_and_unread_tenants() {
         "{missing:?}"
     );
 }
+
+mod variants {
+    //! Held-out variants of the fleet fields (styles no example or golden has): any mix of
+    //! roles, endpoints, credentials, TLS and destinations renders, keeps every credential out
+    //! of the text, and reads every Secret from a declared prerequisite.
+    use monitoring_stack::render;
+    use proptest::prelude::*;
+
+    fn auth() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "[a-z0-9]{1,8}".prop_map(|user| format!(
+                "auth: {{basic: {{username: \"{user}\", password: {{name: pw-{user}, key: password}}}}}}"
+            )),
+            "[a-z]{1,8}".prop_map(|name| format!(
+                "auth: {{bearerToken: {{name: tok-{name}, key: token}}}}"
+            )),
+        ]
+    }
+
+    fn tls() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("tls: {caSecret: {name: private-ca, key: ca.crt}}".to_string()),
+            Just("tls: {serverName: gateway.internal}".to_string()),
+        ]
+    }
+
+    /// One endpoint as a flow mapping, with `url` and optional tenant, auth and TLS.
+    fn endpoint(url: &'static str) -> impl Strategy<Value = String> {
+        (proptest::option::of("[a-z]{1,6}"), auth(), tls()).prop_map(move |(tenant, auth, tls)| {
+            let mut fields = vec![format!("url: {url}")];
+            if let Some(tenant) = tenant {
+                fields.push(format!("tenant: t-{tenant}"));
+            }
+            fields.extend([auth, tls].into_iter().filter(|f| !f.is_empty()));
+            format!("{{{}}}", fields.join(", "))
+        })
+    }
+
+    fn destination() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![Just("prometheus"), Just("loki")],
+            endpoint("https://sink.example.net/push"),
+            any::<bool>(),
+        )
+            .prop_map(|(kind, endpoint, relabel)| {
+                // The endpoint's fields, plus name, type and maybe a rule.
+                let inner = endpoint
+                    .strip_prefix('{')
+                    .and_then(|e| e.strip_suffix('}'))
+                    .unwrap_or(&endpoint);
+                let rule = if relabel {
+                    ", relabelRules: [{action: labeldrop, regex: pod}]"
+                } else {
+                    ""
+                };
+                format!("{{type: {kind}, {inner}{rule}}}")
+            })
+    }
+
+    fn spec() -> impl Strategy<Value = String> {
+        (
+            any::<bool>(),
+            proptest::option::of(endpoint("https://loki.central.example.com")),
+            proptest::option::of(endpoint("https://mimir.central.example.com")),
+            prop::collection::vec(destination(), 0..4),
+            any::<bool>(),
+        )
+            .prop_map(|(edge, logs, metrics, destinations, node_logs)| {
+                // Node logs need a log writer (else the spec is refused, as it should be).
+                let node_logs = node_logs
+                    && (!edge
+                        || logs.is_some()
+                        || destinations.iter().any(|d| d.contains("type: loki")));
+                let mut spec = String::new();
+                if edge {
+                    spec.push_str("  role: edge\n");
+                    let mut remote = Vec::new();
+                    if let Some(logs) = logs {
+                        remote.push(format!("logs: {logs}"));
+                    }
+                    // An edge needs somewhere to write.
+                    remote.push(format!(
+                        "metrics: {}",
+                        metrics
+                            .unwrap_or_else(|| "{url: https://mimir.central.example.com}".into())
+                    ));
+                    spec.push_str(&format!("  remote: {{{}}}\n", remote.join(", ")));
+                } else {
+                    spec.push_str("  grafana: {hostname: g.example.com}\n");
+                }
+                if node_logs {
+                    spec.push_str("  alloy: {nodeLogs: {enabled: true}}\n");
+                }
+                let named: Vec<String> = destinations
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| d.replacen('{', &format!("{{name: d{i}, "), 1))
+                    .collect();
+                spec.push_str(&format!("  destinations: [{}]\n", named.join(", ")));
+                spec
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_fleet_variant_renders_with_credentials_only_from_declared_secrets(spec in spec()) {
+            let input = format!(
+                "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: main\nspec:\n{spec}"
+            );
+            let objects = match render(input.as_bytes()) {
+                Ok(objects) => objects,
+                Err(errors) => {
+                    // Refused only for what the spec forbids: credentials with a plain URL
+                    // never occur here, so any error is a defect.
+                    return Err(TestCaseError::fail(format!("{spec}: {errors:?}")));
+                }
+            };
+            let text = monitoring_stack::yaml::to_string(&serde_yaml_ng::Value::Sequence(objects.clone()));
+            // No credential is written: every password and token is an environment variable.
+            for line in text.lines().map(str::trim_start) {
+                for key in ["password ", "password=", "bearer_token "] {
+                    if line.starts_with(key) {
+                        prop_assert!(line.contains("sys.env(\""), "{line}");
+                    }
+                }
+            }
+            // Every Secret an env var or volume reads is a declared prerequisite in its namespace.
+            let prerequisites = monitoring_stack::prerequisites(input.as_bytes()).expect("valid");
+            let declared = |namespace: &str, name: &str| {
+                prerequisites.iter().any(|p| {
+                    p.kind == "Secret" && p.name == name && p.namespace.as_deref() == Some(namespace)
+                })
+            };
+            for object in &objects {
+                if object["kind"].as_str() != Some("Alloy") {
+                    continue;
+                }
+                let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
+                let spec = serde_json::to_value(&object["spec"]).expect("json");
+                let envs = spec.pointer("/alloy/extraEnv").and_then(|e| e.as_array()).cloned().unwrap_or_default();
+                for env in envs {
+                    let name = env.pointer("/valueFrom/secretKeyRef/name").and_then(|n| n.as_str()).unwrap_or_default();
+                    prop_assert!(declared(namespace, name), "{namespace}/{name} is read but not a prerequisite");
+                }
+                let volumes = spec.pointer("/controller/volumes/extra").and_then(|e| e.as_array()).cloned().unwrap_or_default();
+                for volume in volumes {
+                    if let Some(name) = volume.pointer("/secret/secretName").and_then(|n| n.as_str()) {
+                        prop_assert!(declared(namespace, name), "{namespace}/{name} is mounted but not a prerequisite");
+                    }
+                }
+            }
+        }
+    }
+}
