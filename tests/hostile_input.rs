@@ -860,7 +860,73 @@ const FLUX: &[Field] = &[
 ];
 const CLUSTER: &[Field] = &[("name", Str), ("istioAmbient", Bool), ("storageClass", Str)];
 const PROMETHEUS_CRDS: &[Field] = &[("enabled", Bool), ("chartVersion", Str), ("values", Map)];
+const AUTH_BASIC: &[Field] = &[
+    ("username", Str),
+    ("password", Struct(SECRET_REF, SECRET_TEMPLATE)),
+];
+const ENDPOINT_AUTH: &[Field] = &[
+    (
+        "basic",
+        Struct(AUTH_BASIC, "{username: u, password: {name: s, key: k}}"),
+    ),
+    ("bearerToken", Struct(SECRET_REF, SECRET_TEMPLATE)),
+];
+const ENDPOINT_TLS: &[Field] = &[
+    ("caSecret", Struct(SECRET_REF, SECRET_TEMPLATE)),
+    ("serverName", Str),
+    ("insecureSkipVerify", Bool),
+];
+const REMOTE_ENDPOINT: &[Field] = &[
+    ("url", Str),
+    ("tenant", Str),
+    ("auth", Struct(ENDPOINT_AUTH, "{}")),
+    ("tls", Struct(ENDPOINT_TLS, "{}")),
+];
+const REMOTE: &[Field] = &[
+    (
+        "logs",
+        Struct(REMOTE_ENDPOINT, "{url: 'https://loki.example.com'}"),
+    ),
+    (
+        "metrics",
+        Struct(REMOTE_ENDPOINT, "{url: 'https://mimir.example.com'}"),
+    ),
+];
+const DESTINATION: &[Field] = &[
+    ("name", Str),
+    ("type", Enum),
+    ("url", Str),
+    ("tenant", Str),
+    ("auth", Struct(ENDPOINT_AUTH, "{}")),
+    ("tls", Struct(ENDPOINT_TLS, "{}")),
+    ("relabelRules", Items(RELABEL, "{}")),
+];
+const CENTRAL_EXPOSURE: &[Field] = &[
+    ("type", Enum),
+    ("ingressClassName", Str),
+    ("gateway", Struct(GATEWAY, "{name: gw, namespace: gateway}")),
+    ("annotations", Map),
+];
+const GATEWAY_AUTH: &[Field] = &[("htpasswdSecret", Str), ("clientSecret", Str)];
+const CENTRAL: &[Field] = &[
+    ("tenants", List),
+    ("lokiHostname", Str),
+    ("mimirHostname", Str),
+    ("exposure", Struct(CENTRAL_EXPOSURE, "{}")),
+    ("clusterIssuer", Str),
+    ("auth", Struct(GATEWAY_AUTH, "{}")),
+];
 const SPEC: &[Field] = &[
+    ("role", Enum),
+    ("remote", Struct(REMOTE, "{}")),
+    (
+        "destinations",
+        Items(
+            DESTINATION,
+            "{name: d, type: loki, url: 'https://l.example.com/push'}",
+        ),
+    ),
+    ("central", Struct(CENTRAL, "{}")),
     ("layout", Enum),
     ("cluster", Struct(CLUSTER, "{}")),
     ("flux", Struct(FLUX, "{}")),
