@@ -356,7 +356,12 @@ pub(super) fn check_collectors(spec: &MonitoringStackSpec, errors: &mut Vec<Spec
     let (logs, metrics) = (spec.ships_logs(), spec.ships_metrics());
     for (field, switched_on, ships, what) in [
         ("logs", alloy.logs.enabled == Some(true), logs, "logs"),
-        ("metrics", alloy.metrics.enabled == Some(true), metrics, "metrics"),
+        (
+            "metrics",
+            alloy.metrics.enabled == Some(true),
+            metrics,
+            "metrics",
+        ),
         ("events", alloy.events.enabled == Some(true), logs, "events"),
         ("nodeLogs", alloy.node_logs.enabled, logs, "node logs"),
     ] {

@@ -11,9 +11,9 @@ pub mod events;
 pub mod logs;
 pub mod metrics;
 pub mod node_logs;
-pub mod write;
 #[cfg(test)]
 mod tests;
+pub mod write;
 
 use super::object::{self, object};
 use super::{with_resources, ChartFolder, Component, Context};
@@ -103,7 +103,9 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
             },
         );
         let mut writers: Vec<&write::Writer> = metric_writers.iter().collect();
-        let rules = ctx.rules_writer().filter(|_| ctx.spec().mimir.rules.enabled);
+        let rules = ctx
+            .rules_writer()
+            .filter(|_| ctx.spec().mimir.rules.enabled);
         if let Some(rules) = &rules {
             config.push(metrics::rules_sync(rules, cluster));
             writers.push(rules);

@@ -141,7 +141,8 @@ impl Context<'_> {
         let mut out = Vec::new();
         let (local, remote, kind, push_path) = match signal {
             Signal::Logs => (
-                self.loki_push_url().map(|url| ("loki", url, self.loki_tenant())),
+                self.loki_push_url()
+                    .map(|url| ("loki", url, self.loki_tenant())),
                 spec.remote.logs.as_ref(),
                 DestinationType::Loki,
                 "/loki/api/v1/push",
