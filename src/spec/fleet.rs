@@ -202,7 +202,14 @@ pub struct GatewayExposure {
     pub gateway: Option<GatewayRef>,
     /// Annotations for the Ingresses or HTTPRoutes.
     pub annotations: std::collections::BTreeMap<values::QualifiedName, String>,
+    /// The ingress controller's namespace (Ingress only; default `ingress-nginx`): the one
+    /// namespace besides the collectors' and Grafana's whose pods may reach the gateways (Istio
+    /// AuthorizationPolicy or NetworkPolicy). With HTTPRoute, the Gateway's namespace is used.
+    pub controller_namespace: Option<DnsLabel>,
 }
+
+/// The ingress controller's namespace when `exposure.controllerNamespace` is not set.
+pub const DEFAULT_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
 
 /// The gateways speak plain HTTP, so they are exposed only behind something that ends TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
@@ -381,7 +388,7 @@ pub(super) fn check_fleet(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError
         if let Some(endpoint) = endpoint {
             check_endpoint(path, &endpoint.url, &endpoint.auth, &endpoint.tls, errors);
             let url = endpoint.url.as_str();
-            if url_path(url).trim_end_matches('/') != "" {
+            if !url_path(url).trim_end_matches('/').is_empty() {
                 errors.push(SpecError::new(
                     format!("{path}.url"),
                     format!(
@@ -494,6 +501,12 @@ fn check_central(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
         errors.push(SpecError::new(
             "spec.central.exposure.ingressClassName",
             "only used with exposure.type Ingress (set the type, or remove the class)",
+        ));
+    }
+    if exposure.kind != GatewayExposureType::Ingress && exposure.controller_namespace.is_some() {
+        errors.push(SpecError::new(
+            "spec.central.exposure.controllerNamespace",
+            "only used with exposure.type Ingress (with HTTPRoute the Gateway's namespace is used)",
         ));
     }
     let own = [
