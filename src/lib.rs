@@ -116,6 +116,19 @@ pub fn prerequisites(
                         table.push(row);
                     }
                 }
+                // A central stack's own rows (stack/central.rs); one the general table already
+                // holds (same kind, name, namespace and key) is not repeated.
+                for row in stack::central::prerequisites(&stack) {
+                    let known = table.iter().any(|r| {
+                        r.kind == row.kind
+                            && r.name == row.name
+                            && r.namespace == row.namespace
+                            && r.key == row.key
+                    });
+                    if !known {
+                        table.push(row);
+                    }
+                }
             }
             Err(found) => {
                 errors.extend(found.into_iter().map(|e| FnResult::from(e).about(document)))
