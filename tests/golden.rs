@@ -124,3 +124,8 @@ fn grafana_extra_rules_and_contact_points() {
         "grafana-alerting.yaml",
     );
 }
+
+#[test]
+fn fleet_central() {
+    check("krm/examples/central.yaml", "central.yaml");
+}
