@@ -402,12 +402,14 @@ pub fn prerequisites(stack: &MonitoringStack) -> Vec<Prerequisite> {
     }
     if route {
         if let Some(gateway) = &central.exposure.gateway {
-            out.push(row(
+            let mut parent = row(
                 "Gateway",
-                &format!("{}/{}", gateway.namespace, gateway.name),
+                gateway.name.as_str(),
                 "central.exposure.gateway",
-                "the Gateway the HTTPRoutes attach to; its listener serves the gateways' certificates (ReferenceGrant to their namespaces)",
-            ));
+                "the parent of the gateways' HTTPRoutes; its listener serves loki-gateway-tls and mimir-gateway-tls (ReferenceGrant to their namespaces)",
+            );
+            parent.namespace = Some(gateway.namespace.as_str().to_string());
+            out.push(parent);
         }
     } else {
         let class = central
@@ -415,12 +417,14 @@ pub fn prerequisites(stack: &MonitoringStack) -> Vec<Prerequisite> {
             .ingress_class_name
             .as_ref()
             .map_or("the cluster's default", |c| c.as_str());
-        out.push(row(
+        let mut controller = row(
             "Controller",
-            &format!("Ingress ({class}) in namespace {}", ingress_namespace(&Context::new(stack))),
+            &format!("Ingress controller ({class})"),
             "central.exposure.controllerNamespace",
             "serves the gateways' Ingresses; its pods are the one outside source the gateway policies admit (in the ambient mesh with Istio)",
-        ));
+        );
+        controller.namespace = Some(ingress_namespace(&Context::new(stack)).to_string());
+        out.push(controller);
     }
     out.push(row(
         "ClusterIssuer",
