@@ -792,6 +792,145 @@ fn central_gateways_ask_for_basic_auth_and_query_across_tenants() {
     report("gateways", central_gateways + other_gateways, problems);
 }
 
+/// A central stack's access policies (Istio AuthorizationPolicy or NetworkPolicy) select exactly
+/// one workload of their namespace, the gateway's Deployment, admit the port its container
+/// listens on, and every ServiceAccount an AuthorizationPolicy admits is rendered (Grafana's is
+/// made by grafana-operator: `grafana-sa`).
+#[test]
+fn central_access_policies_select_exactly_the_gateway_pods() {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut policies = 0;
+    for stack in corpus {
+        let objects: Vec<Value> = stack.objects().into_iter().map(|(_, o)| o).collect();
+        let workloads: Vec<&Value> = objects
+            .iter()
+            .filter(|o| o.pointer("/spec/template/metadata/labels").is_some())
+            .collect();
+        let accounts: BTreeSet<(String, String)> = objects
+            .iter()
+            .filter(|o| kind_of(o) == "ServiceAccount")
+            .map(|o| (namespace_of(o).to_string(), name_of(o).to_string()))
+            .collect();
+        for policy in objects
+            .iter()
+            .filter(|o| matches!(kind_of(o), "AuthorizationPolicy" | "NetworkPolicy"))
+        {
+            policies += 1;
+            let at = id_of(policy);
+            let mut problem = |text: String| problems.push((stack.label.clone(), text));
+            let namespace = namespace_of(policy);
+            let Some(selector) = policy
+                .pointer("/spec/selector")
+                .or_else(|| policy.pointer("/spec/podSelector"))
+            else {
+                problem(format!("{at}: selects every pod of {namespace}"));
+                continue;
+            };
+            let selected: Vec<&&Value> = workloads
+                .iter()
+                .filter(|w| namespace_of(w) == namespace)
+                .filter(|w| {
+                    w.pointer("/spec/template/metadata/labels")
+                        .is_some_and(|labels| support::references::selects(selector, labels))
+                })
+                .collect();
+            let [gateway] = selected.as_slice() else {
+                problem(format!(
+                    "{at}: selects {} workloads: {:?}",
+                    selected.len(),
+                    selected.iter().map(|w| id_of(w)).collect::<Vec<_>>()
+                ));
+                continue;
+            };
+            if kind_of(gateway) != "Deployment" || !name_of(gateway).ends_with("-gateway") {
+                problem(format!("{at}: selects {}, not a gateway", id_of(gateway)));
+            }
+            let listening: BTreeSet<String> = gateway
+                .pointer("/spec/template/spec/containers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .flat_map(|c| {
+                    c.get("ports")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
+                .filter_map(|p| p.get("containerPort").map(Value::to_string))
+                .collect();
+            let admitted: Vec<String> = if kind_of(policy) == "NetworkPolicy" {
+                policy
+                    .pointer("/spec/ingress")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|i| {
+                        i.get("ports")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                    })
+                    .filter_map(|p| p.get("port").map(Value::to_string))
+                    .collect()
+            } else {
+                policy
+                    .pointer("/spec/rules")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| r.get("to").and_then(Value::as_array).into_iter().flatten())
+                    .flat_map(|t| {
+                        t.pointer("/operation/ports")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                    })
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            };
+            if admitted.is_empty() || admitted.iter().any(|p| !listening.contains(p)) {
+                problem(format!(
+                    "{at}: admits ports {admitted:?}, the gateway listens on {listening:?}"
+                ));
+            }
+            let principals = policy
+                .pointer("/spec/rules")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .flat_map(|r| {
+                    r.get("from")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
+                .flat_map(|f| {
+                    f.pointer("/source/principals")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
+                .filter_map(Value::as_str);
+            for principal in principals {
+                let account = principal
+                    .strip_prefix("*/ns/")
+                    .and_then(|rest| rest.split_once("/sa/"));
+                match account {
+                    Some((_, "grafana-sa")) => {}
+                    Some((ns, sa)) if accounts.contains(&(ns.to_string(), sa.to_string())) => {}
+                    _ => problem(format!(
+                        "{at}: principal {principal} is no rendered ServiceAccount"
+                    )),
+                }
+            }
+        }
+    }
+    assert!(policies >= 4, "only {policies} access policies found");
+    report("access policies", policies, problems);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. Every reference resolves
 
