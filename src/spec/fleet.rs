@@ -202,9 +202,11 @@ pub struct GatewayExposure {
     pub gateway: Option<GatewayRef>,
     /// Annotations for the Ingresses or HTTPRoutes.
     pub annotations: std::collections::BTreeMap<values::QualifiedName, String>,
-    /// The ingress controller's namespace (Ingress only; default `ingress-nginx`): the one
-    /// namespace besides the collectors' and Grafana's whose pods may reach the gateways (Istio
-    /// AuthorizationPolicy or NetworkPolicy). With HTTPRoute, the Gateway's namespace is used.
+    /// The namespace of the pods that carry the exposed traffic to the gateways: the ingress
+    /// controller's (default `ingress-nginx`) or the Gateway's proxies' (default the Gateway's
+    /// namespace; Envoy Gateway, for one, runs them in `envoy-gateway-system`). The one namespace
+    /// besides the collectors' and Grafana's the gateway policies admit (Istio
+    /// AuthorizationPolicy or NetworkPolicy).
     pub controller_namespace: Option<DnsLabel>,
 }
 
@@ -501,12 +503,6 @@ fn check_central(spec: &MonitoringStackSpec, errors: &mut Vec<SpecError>) {
         errors.push(SpecError::new(
             "spec.central.exposure.ingressClassName",
             "only used with exposure.type Ingress (set the type, or remove the class)",
-        ));
-    }
-    if exposure.kind != GatewayExposureType::Ingress && exposure.controller_namespace.is_some() {
-        errors.push(SpecError::new(
-            "spec.central.exposure.controllerNamespace",
-            "only used with exposure.type Ingress (with HTTPRoute the Gateway's namespace is used)",
         ));
     }
     let own = [

@@ -142,15 +142,15 @@ pub fn is_central(ctx: &Context) -> bool {
     ctx.spec().role == Role::Central
 }
 
-/// The namespace the exposed traffic comes from: the ingress controller's (Ingress) or the
-/// Gateway's (HTTPRoute).
+/// The namespace the exposed traffic comes from: `exposure.controllerNamespace`, else the
+/// ingress controller's usual one (Ingress) or the Gateway's (HTTPRoute).
 pub fn ingress_namespace<'a>(ctx: &Context<'a>) -> &'a str {
     let exposure = &ctx.spec().central.exposure;
+    if let Some(namespace) = &exposure.controller_namespace {
+        return namespace.as_str();
+    }
     match exposure.kind {
-        GatewayExposureType::Ingress => exposure
-            .controller_namespace
-            .as_ref()
-            .map_or(DEFAULT_CONTROLLER_NAMESPACE, |n| n.as_str()),
+        GatewayExposureType::Ingress => DEFAULT_CONTROLLER_NAMESPACE,
         GatewayExposureType::HTTPRoute => exposure
             .gateway
             .as_ref()
@@ -410,6 +410,17 @@ pub fn prerequisites(stack: &MonitoringStack) -> Vec<Prerequisite> {
             );
             parent.namespace = Some(gateway.namespace.as_str().to_string());
             out.push(parent);
+            let proxies = ingress_namespace(&Context::new(stack));
+            if proxies != gateway.namespace.as_str() {
+                let mut controller = row(
+                    "Controller",
+                    &format!("proxies of Gateway {}", gateway.name),
+                    "central.exposure.controllerNamespace",
+                    "carry the HTTPRoutes' traffic to the gateways; the one outside source the gateway policies admit (in the ambient mesh with Istio)",
+                );
+                controller.namespace = Some(proxies.to_string());
+                out.push(controller);
+            }
         }
     } else {
         let class = central
@@ -608,21 +619,24 @@ mod tests {
     }
 
     #[test]
-    fn controller_namespace_is_for_ingress_only() {
-        let text = format!(
-            "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata: {{name: main}}\nspec:\n  grafana: {{hostname: g.example.com}}\n{CENTRAL}    exposure:\n      type: HTTPRoute\n      gateway: {{name: public, namespace: gateways}}\n      controllerNamespace: traefik\n"
+    fn controller_namespace_overrides_the_default_of_each_exposure() {
+        let route = format!(
+            "{CENTRAL}    exposure:\n      type: HTTPRoute\n      gateway: {{name: public, namespace: gateways}}\n"
         );
-        let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).expect("test YAML");
-        let errors = parse_stack(&value).expect_err("refused");
-        assert!(
-            errors
-                .iter()
-                .any(|e| format!("{e:?}").contains("spec.central.exposure.controllerNamespace")),
-            "{errors:?}"
+        let by_gateway = stack(&route);
+        assert_eq!(ingress_namespace(&Context::new(&by_gateway)), "gateways");
+        let envoy = stack(&format!(
+            "{route}      controllerNamespace: envoy-gateway-system\n"
+        ));
+        assert_eq!(
+            ingress_namespace(&Context::new(&envoy)),
+            "envoy-gateway-system"
         );
-        let custom = stack(&format!(
+        let ingress = stack(CENTRAL);
+        assert_eq!(ingress_namespace(&Context::new(&ingress)), "ingress-nginx");
+        let traefik = stack(&format!(
             "{CENTRAL}    exposure:\n      controllerNamespace: traefik\n"
         ));
-        assert_eq!(ingress_namespace(&Context::new(&custom)), "traefik");
+        assert_eq!(ingress_namespace(&Context::new(&traefik)), "traefik");
     }
 }
