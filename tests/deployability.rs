@@ -314,7 +314,7 @@ fn every_object_is_strict_kubernetes_1_32_or_matches_its_crd() {
     let Some(reference) = support::reference_dir() else {
         return;
     };
-    let schemas = support::CrdSchemas::load(&reference);
+    let schemas = support::CrdSchemas::load_with_repository_crds(&reference);
     let mut problems = Vec::new();
     let mut checked = 0;
     let mut seen = BTreeSet::new();
@@ -667,6 +667,279 @@ fn every_loki_and_mimir_container_expands_its_s3_credentials() {
     }
     assert!(containers > 0, "no Loki or Mimir container found");
     report("Loki and Mimir containers", containers, problems);
+}
+
+/// The htpasswd Secret a central stack's gateways read (`spec.central.auth.htpasswdSecret`), or
+/// `None` for any other role.
+fn central_htpasswd_secret(stack: &Deployed) -> Option<String> {
+    let spec: serde_yaml_ng::Value = serde_yaml_ng::from_str(&stack.stack).ok()?;
+    let spec = spec.get("spec")?;
+    if spec.get("role").and_then(serde_yaml_ng::Value::as_str) != Some("central") {
+        return None;
+    }
+    Some(
+        spec.get("central")
+            .and_then(|c| c.get("auth"))
+            .and_then(|a| a.get("htpasswdSecret"))
+            .and_then(serde_yaml_ng::Value::as_str)
+            .unwrap_or("monitoring-gateway-htpasswd")
+            .to_string(),
+    )
+}
+
+/// A central stack's gateways, as the charts render them, ask for basic auth: the nginx
+/// configuration has `auth_basic` on the server (only the readiness paths switch it off), and
+/// the gateway pod mounts the htpasswd Secret where that configuration reads it. Loki runs
+/// multi-tenant queries and Mimir tenant federation. Any other stack's gateways stay open
+/// (inside the cluster only).
+#[test]
+fn central_gateways_ask_for_basic_auth_and_query_across_tenants() {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut central_gateways = 0;
+    let mut other_gateways = 0;
+    for stack in corpus {
+        let htpasswd = central_htpasswd_secret(stack);
+        for release in &stack.releases {
+            let (component, config_key, cross_tenant) = match release.chart() {
+                "loki" => ("loki", "config.yaml", "multi_tenant_queries_enabled: true"),
+                "mimir-distributed" => ("mimir", "mimir.yaml", "tenant_federation:"),
+                _ => continue,
+            };
+            if release.result.is_err() {
+                continue;
+            }
+            let mut problem = |text: String| problems.push((stack.label.clone(), text));
+            let gateway = format!("{component}-gateway");
+            let objects: Vec<&Value> = release.objects().collect();
+            let nginx = objects.iter().find_map(|o| {
+                (kind_of(o) == "ConfigMap" && name_of(o).starts_with(&gateway))
+                    .then(|| o.pointer("/data/nginx.conf").and_then(Value::as_str))
+                    .flatten()
+            });
+            let deployment = objects
+                .iter()
+                .find(|o| kind_of(o) == "Deployment" && name_of(o) == gateway);
+            let config = objects.iter().find_map(|o| {
+                (kind_of(o) == "ConfigMap")
+                    .then(|| o.get("data").and_then(|d| d.get(config_key)))
+                    .flatten()
+                    .and_then(Value::as_str)
+            });
+            let (Some(nginx), Some(deployment), Some(config)) = (nginx, deployment, config) else {
+                problem(format!(
+                    "{}: no {gateway} nginx ConfigMap, Deployment or {config_key}",
+                    release.owner
+                ));
+                continue;
+            };
+            let user_file = "auth_basic_user_file /etc/nginx/secrets/.htpasswd;";
+            let Some(secret) = &htpasswd else {
+                other_gateways += 1;
+                if nginx.contains(user_file) {
+                    problem(format!("{}: {gateway} asks for basic auth", release.owner));
+                }
+                continue;
+            };
+            central_gateways += 1;
+            // The server-level directive (indented once in the server block), not a location's.
+            let server_auth = nginx.lines().any(|l| {
+                let t = l.trim();
+                t.starts_with("auth_basic ") && t.contains('"') && !t.contains("off")
+            });
+            if !server_auth || !nginx.contains(user_file) {
+                problem(format!(
+                    "{}: {gateway}'s nginx has no auth_basic",
+                    release.owner
+                ));
+            }
+            let pod = deployment.pointer("/spec/template/spec");
+            let volume = pod
+                .and_then(|p| p.get("volumes"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|v| {
+                    v.pointer("/secret/secretName").and_then(Value::as_str) == Some(secret.as_str())
+                })
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str);
+            let mounted = volume.is_some_and(|volume| {
+                pod.and_then(|p| p.get("containers"))
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|c| {
+                        c.get("volumeMounts")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                    })
+                    .any(|m| {
+                        m.get("name").and_then(Value::as_str) == Some(volume)
+                            && m.get("mountPath").and_then(Value::as_str)
+                                == Some("/etc/nginx/secrets")
+                    })
+            });
+            if !mounted {
+                problem(format!(
+                    "{}: {gateway} does not mount Secret {secret} at /etc/nginx/secrets",
+                    release.owner
+                ));
+            }
+            if !config.contains(cross_tenant) {
+                problem(format!(
+                    "{}: {config_key} has no `{cross_tenant}`",
+                    release.owner
+                ));
+            }
+        }
+    }
+    assert!(
+        central_gateways >= 4,
+        "only {central_gateways} central gateways rendered"
+    );
+    assert!(other_gateways > 0, "no standalone gateway rendered");
+    report("gateways", central_gateways + other_gateways, problems);
+}
+
+/// A central stack's access policies (Istio AuthorizationPolicy or NetworkPolicy) select exactly
+/// one workload of their namespace, the gateway's Deployment, admit the port its container
+/// listens on, and every ServiceAccount an AuthorizationPolicy admits is rendered (Grafana's is
+/// made by grafana-operator: `grafana-sa`).
+#[test]
+fn central_access_policies_select_exactly_the_gateway_pods() {
+    let Some(corpus) = corpus() else { return };
+    let mut problems = Vec::new();
+    let mut policies = 0;
+    for stack in corpus {
+        let objects: Vec<Value> = stack.objects().into_iter().map(|(_, o)| o).collect();
+        let workloads: Vec<&Value> = objects
+            .iter()
+            .filter(|o| o.pointer("/spec/template/metadata/labels").is_some())
+            .collect();
+        let accounts: BTreeSet<(String, String)> = objects
+            .iter()
+            .filter(|o| kind_of(o) == "ServiceAccount")
+            .map(|o| (namespace_of(o).to_string(), name_of(o).to_string()))
+            .collect();
+        for policy in objects
+            .iter()
+            .filter(|o| matches!(kind_of(o), "AuthorizationPolicy" | "NetworkPolicy"))
+        {
+            policies += 1;
+            let at = id_of(policy);
+            let mut problem = |text: String| problems.push((stack.label.clone(), text));
+            let namespace = namespace_of(policy);
+            let Some(selector) = policy
+                .pointer("/spec/selector")
+                .or_else(|| policy.pointer("/spec/podSelector"))
+            else {
+                problem(format!("{at}: selects every pod of {namespace}"));
+                continue;
+            };
+            let selected: Vec<&&Value> = workloads
+                .iter()
+                .filter(|w| namespace_of(w) == namespace)
+                .filter(|w| {
+                    w.pointer("/spec/template/metadata/labels")
+                        .is_some_and(|labels| support::references::selects(selector, labels))
+                })
+                .collect();
+            let [gateway] = selected.as_slice() else {
+                problem(format!(
+                    "{at}: selects {} workloads: {:?}",
+                    selected.len(),
+                    selected.iter().map(|w| id_of(w)).collect::<Vec<_>>()
+                ));
+                continue;
+            };
+            if kind_of(gateway) != "Deployment" || !name_of(gateway).ends_with("-gateway") {
+                problem(format!("{at}: selects {}, not a gateway", id_of(gateway)));
+            }
+            let listening: BTreeSet<String> = gateway
+                .pointer("/spec/template/spec/containers")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .flat_map(|c| {
+                    c.get("ports")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
+                .filter_map(|p| p.get("containerPort").map(Value::to_string))
+                .collect();
+            let admitted: Vec<String> = if kind_of(policy) == "NetworkPolicy" {
+                policy
+                    .pointer("/spec/ingress")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|i| {
+                        i.get("ports")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                    })
+                    .filter_map(|p| p.get("port").map(Value::to_string))
+                    .collect()
+            } else {
+                policy
+                    .pointer("/spec/rules")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|r| r.get("to").and_then(Value::as_array).into_iter().flatten())
+                    .flat_map(|t| {
+                        t.pointer("/operation/ports")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                    })
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            };
+            if admitted.is_empty() || admitted.iter().any(|p| !listening.contains(p)) {
+                problem(format!(
+                    "{at}: admits ports {admitted:?}, the gateway listens on {listening:?}"
+                ));
+            }
+            let principals = policy
+                .pointer("/spec/rules")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .flat_map(|r| {
+                    r.get("from")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
+                .flat_map(|f| {
+                    f.pointer("/source/principals")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
+                .filter_map(Value::as_str);
+            for principal in principals {
+                let account = principal
+                    .strip_prefix("*/ns/")
+                    .and_then(|rest| rest.split_once("/sa/"));
+                match account {
+                    Some((_, "grafana-sa")) => {}
+                    Some((ns, sa)) if accounts.contains(&(ns.to_string(), sa.to_string())) => {}
+                    _ => problem(format!(
+                        "{at}: principal {principal} is no rendered ServiceAccount"
+                    )),
+                }
+            }
+        }
+    }
+    assert!(policies >= 4, "only {policies} access policies found");
+    report("access policies", policies, problems);
 }
 
 // ---------------------------------------------------------------------------------------------

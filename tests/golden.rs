@@ -138,3 +138,10 @@ fn fleet_edge() {
 fn standalone_with_destinations() {
     check("krm/examples/destinations.yaml", "destinations.yaml");
 }
+
+/// A fleet's central stack (issue 20): multi-tenant Loki and Mimir, their gateways exposed
+/// through Ingresses with basic auth, Istio policies, the tenants' datasources.
+#[test]
+fn fleet_central() {
+    check("krm/examples/central.yaml", "central.yaml");
+}

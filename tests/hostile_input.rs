@@ -906,6 +906,7 @@ const CENTRAL_EXPOSURE: &[Field] = &[
     ("ingressClassName", Str),
     ("gateway", Struct(GATEWAY, "{name: gw, namespace: gateway}")),
     ("annotations", Map),
+    ("controllerNamespace", Str),
 ];
 const GATEWAY_AUTH: &[Field] = &[("htpasswdSecret", Str), ("clientSecret", Str)];
 const CENTRAL: &[Field] = &[

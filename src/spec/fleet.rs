@@ -202,7 +202,16 @@ pub struct GatewayExposure {
     pub gateway: Option<GatewayRef>,
     /// Annotations for the Ingresses or HTTPRoutes.
     pub annotations: std::collections::BTreeMap<values::QualifiedName, String>,
+    /// The namespace of the pods that carry the exposed traffic to the gateways: the ingress
+    /// controller's (default `ingress-nginx`) or the Gateway's proxies' (default the Gateway's
+    /// namespace; Envoy Gateway, for one, runs them in `envoy-gateway-system`). The one namespace
+    /// besides the collectors' and Grafana's the gateway policies admit (Istio
+    /// AuthorizationPolicy or NetworkPolicy).
+    pub controller_namespace: Option<DnsLabel>,
 }
+
+/// The ingress controller's namespace when `exposure.controllerNamespace` is not set.
+pub const DEFAULT_CONTROLLER_NAMESPACE: &str = "ingress-nginx";
 
 /// The gateways speak plain HTTP, so they are exposed only behind something that ends TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]

@@ -21,7 +21,11 @@ pub fn build(ctx: &Context) -> Option<Component> {
         storage: &spec.storage,
         extra: &spec.values,
     };
-    Some(component.build(ctx, |bucket| values(ctx, bucket)))
+    let mut component = component.build(ctx, |bucket| values(ctx, bucket));
+    for (file, object) in super::central::objects(ctx, super::central::Gateway::Loki) {
+        component.push(file, object);
+    }
+    Some(component)
 }
 
 /// Replicas of the components that scale with `spec.loki.replicas` (at most 2 for the light
@@ -130,5 +134,6 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
             values[target]["resources"] = json!(spec.resources);
         }
     }
+    super::central::loki_values(ctx, &mut values);
     values
 }

@@ -25,6 +25,9 @@ pub fn build(ctx: &Context) -> Option<Component> {
     for rule in prometheus_rules(ctx, spec.namespace.as_str()) {
         component.push(RULES_FILE, rule);
     }
+    for (file, object) in super::central::objects(ctx, super::central::Gateway::Mimir) {
+        component.push(file, object);
+    }
     Some(component)
 }
 
@@ -203,6 +206,7 @@ fn values(ctx: &Context, bucket: &Bucket) -> Value {
             values[target]["resources"] = json!(spec.resources);
         }
     }
+    super::central::mimir_values(ctx, &mut values);
     values
 }
 

@@ -6,6 +6,7 @@
 
 pub mod allow_lists;
 mod alloy;
+pub mod central;
 mod control_plane;
 mod endpoints;
 mod exporters;

@@ -6,9 +6,8 @@
 //! reference of the rendered stack against it.
 
 use crate::spec::{
-    DestinationType, EndpointAuth, EndpointTls, ExposureType, GatewayExposureType, Layout,
-    MonitoringStack, Role, SecretKeyRef, StorageSpec, CLIENT_PASSWORD_KEY, CLIENT_USERNAME_KEY,
-    HTPASSWD_KEY,
+    DestinationType, EndpointAuth, EndpointTls, ExposureType, Layout, MonitoringStack,
+    SecretKeyRef, StorageSpec,
 };
 
 /// One thing the stack needs and does not create.
@@ -359,7 +358,11 @@ pub fn of(stack: &MonitoringStack) -> Vec<Prerequisite> {
             }
         }
     }
-    for prerequisite in fleet(stack) {
+    // The fleet's: the writers' Secrets, and a central stack's exposure and gateways.
+    for prerequisite in fleet(stack)
+        .into_iter()
+        .chain(super::central::prerequisites(stack))
+    {
         place(&mut out, prerequisite);
     }
     out
@@ -424,8 +427,8 @@ fn endpoint_secrets(
     }
 }
 
-/// The fleet's prerequisites: the Secrets the writers' credentials and CA bundles come from
-/// (in the collectors' namespace), and a central stack's exposure and gateway Secrets.
+/// The Secrets the writers' credentials and CA bundles come from, in the namespaces of the
+/// collectors that use them (a central stack's own are in `stack::central`).
 fn fleet(stack: &MonitoringStack) -> Vec<Prerequisite> {
     let spec = &stack.spec;
     let mut out = Vec::new();
@@ -471,106 +474,6 @@ fn fleet(stack: &MonitoringStack) -> Vec<Prerequisite> {
                 &destination.auth,
                 &destination.tls,
                 &mut out,
-            );
-        }
-    }
-    if spec.role != Role::Central {
-        return out;
-    }
-    let central = &spec.central;
-    let hosts: Vec<&str> = [&central.loki_hostname, &central.mimir_hostname]
-        .into_iter()
-        .flatten()
-        .map(|h| h.as_str())
-        .collect();
-    let hosts = hosts.join(" and ");
-    out.push(Prerequisite::new(
-        "API",
-        "cert-manager.io/v1",
-        "central.clusterIssuer",
-        "cert-manager issues the gateways' certificate",
-    ));
-    out.push(Prerequisite::new(
-        "ClusterIssuer",
-        central.cluster_issuer.as_str(),
-        "central.clusterIssuer",
-        &format!("signs the gateways' certificate ({hosts})"),
-    ));
-    match central.exposure.kind {
-        GatewayExposureType::Ingress => {
-            out.push(Prerequisite::new(
-                "Controller",
-                "Ingress controller",
-                "central.exposure.type",
-                &format!("serves the gateways' Ingresses ({hosts}) and ends their TLS"),
-            ));
-            if let Some(class) = &central.exposure.ingress_class_name {
-                out.push(Prerequisite::new(
-                    "IngressClass",
-                    class.as_str(),
-                    "central.exposure.ingressClassName",
-                    "serves the gateways' Ingresses",
-                ));
-            }
-        }
-        GatewayExposureType::HTTPRoute => {
-            out.push(Prerequisite::new(
-                "API",
-                "gateway.networking.k8s.io/v1",
-                "central.exposure.type",
-                "a Gateway API implementation routes the gateways' HTTPRoutes",
-            ));
-            if let Some(gateway) = &central.exposure.gateway {
-                out.push(
-                    Prerequisite::new(
-                        "Gateway",
-                        gateway.name.as_str(),
-                        "central.exposure.gateway",
-                        &format!("the parent of the gateways' HTTPRoutes ({hosts}); its listener ends their TLS"),
-                    )
-                    .in_namespace(gateway.namespace.as_str()),
-                );
-            }
-        }
-    }
-    let auth = &central.auth;
-    for (enabled, namespace) in [
-        (spec.loki.enabled, spec.loki.namespace.as_str()),
-        (spec.mimir.enabled, spec.mimir.namespace.as_str()),
-    ] {
-        if enabled {
-            out.push(
-                Prerequisite::new(
-                    "Secret",
-                    auth.htpasswd_secret.as_str(),
-                    "central.auth.htpasswdSecret",
-                    "the users the gateway's nginx lets in (one `user:bcrypt-hash` line per writer: the edges and this cluster's own client)",
-                )
-                .in_namespace(namespace)
-                .key(HTPASSWD_KEY),
-            );
-        }
-    }
-    let clients = spec
-        .writer_namespaces(DestinationType::Loki)
-        .into_iter()
-        .map(|namespace| (namespace, "the collectors"))
-        .chain(
-            spec.grafana
-                .enabled
-                .then(|| (spec.grafana.namespace.as_str(), "Grafana's datasources")),
-        );
-    for (namespace, who) in clients {
-        for key in [CLIENT_USERNAME_KEY, CLIENT_PASSWORD_KEY] {
-            out.push(
-                Prerequisite::new(
-                    "Secret",
-                    auth.client_secret.as_str(),
-                    "central.auth.clientSecret",
-                    &format!("the gateways' credentials of {who} (a user of the htpasswd Secret)"),
-                )
-                .in_namespace(namespace)
-                .key(key),
             );
         }
     }

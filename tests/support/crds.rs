@@ -60,14 +60,28 @@ impl CrdSchemas {
     /// Panics on unreadable files, malformed CRDs, schemas that do not compile, or two CRDs
     /// claiming the same (apiVersion, kind).
     pub fn load(reference: &Path) -> CrdSchemas {
-        let crd_dir = reference.join("crds");
+        Self::load_dirs(&[reference.join("crds")])
+    }
+
+    /// [`CrdSchemas::load`] plus the repository's own `tests/crds/`: hand-written schemas of
+    /// the fields the stack generates for APIs the reference does not pin (Istio's
+    /// `AuthorizationPolicy`), checked the same strict way.
+    pub fn load_with_repository_crds(reference: &Path) -> CrdSchemas {
+        let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crds");
+        Self::load_dirs(&[reference.join("crds"), own])
+    }
+
+    fn load_dirs(dirs: &[PathBuf]) -> CrdSchemas {
         let mut files = Vec::new();
-        collect_yaml_files(&crd_dir, &mut files);
-        assert!(
-            !files.is_empty(),
-            "no CRD files found under {}",
-            crd_dir.display()
-        );
+        for crd_dir in dirs {
+            let before = files.len();
+            collect_yaml_files(crd_dir, &mut files);
+            assert!(
+                files.len() > before,
+                "no CRD files found under {}",
+                crd_dir.display()
+            );
+        }
         let mut entries: BTreeMap<(String, String), CrdEntry> = BTreeMap::new();
         let mut fixer = PatternFixer::default();
         for file in files {

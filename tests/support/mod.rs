@@ -130,5 +130,5 @@ pub fn reference_dir_at(path: &Path, in_ci: bool) -> Option<PathBuf> {
 pub fn crd_schemas() -> Option<&'static CrdSchemas> {
     static SCHEMAS: OnceLock<CrdSchemas> = OnceLock::new();
     let reference = reference_dir()?;
-    Some(SCHEMAS.get_or_init(|| CrdSchemas::load(&reference)))
+    Some(SCHEMAS.get_or_init(|| CrdSchemas::load_with_repository_crds(&reference)))
 }

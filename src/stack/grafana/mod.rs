@@ -10,7 +10,7 @@
 mod alerting;
 pub mod dashboards;
 mod datasources;
-mod exposure;
+pub(crate) mod exposure;
 mod instance;
 mod rules;
 
