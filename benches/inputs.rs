@@ -4,7 +4,8 @@
 //!
 //! Files: `seed.yaml` (the seed stack's ResourceList), `list-N.yaml` (N objects of the mix plus
 //! the minimal stack), `compact-N.yaml` (N small ConfigMaps: 100,000 fit the input limit),
-//! `list-10mb.yaml` (10 MB), `pkg-N/` (N objects in files with a
+//! `list-10mb.yaml` (10 MB), `alias-heavy-9mb.yaml`, `flow-scalars-3.9m.yaml`,
+//! `compact-100000.json` (issue 16's memory cases), `pkg-N/` (N objects in files with a
 //! kustomization) and `stack.yaml` (the minimal stack, kpt's `--fn-config`).
 
 mod support;
@@ -45,6 +46,21 @@ fn main() {
     write(
         "passthrough-10pct.yaml",
         &support::styled_resource_list(30_000, 10, false),
+    );
+    // Memory on error and full-read paths (issue 16, class 4b): a 9 MB alias-heavy item past
+    // the node budget, 3.9 million flow scalars in one item, 100,000 objects as JSON (the
+    // 10 MB list behind a `%YAML` directive is made by bench/run.sh).
+    write(
+        "alias-heavy-9mb.yaml",
+        &support::alias_heavy_list(1_800_000),
+    );
+    write(
+        "flow-scalars-3.9m.yaml",
+        &support::flow_scalars_list(3_900_000),
+    );
+    write(
+        "compact-100000.json",
+        &support::as_json(&support::compact_resource_list(100_000)),
     );
     for n in [1_000, 2_000] {
         support::write_package(&out.join(format!("pkg-{n}")), n).expect("write package");

@@ -29,7 +29,7 @@
 //! and mutated inputs.
 
 use super::{annotations, json, Item, ResourceList, API_VERSION, API_VERSION_BETA, KIND};
-use crate::yaml::limits;
+use crate::yaml::{limits, stream};
 use serde_yaml_ng::Value;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -332,6 +332,14 @@ impl Source {
             if !self.items[index].opaque || self.items[index].json {
                 continue;
             }
+            // Most opaque items give their identity to a streaming pass, without a value tree
+            // (an item of millions of nodes then costs little more than its text).
+            if let Some((identity, complete)) = self.probe_identity(index) {
+                let item = &mut self.items[index];
+                item.needs_value = !complete;
+                item.identity = Some(Box::new(identity));
+                continue;
+            }
             let value = match self.read_alone(index) {
                 Ok(Some(value)) => value,
                 Ok(None) => return None,
@@ -360,6 +368,73 @@ impl Source {
             item.identity = Some(Box::new(identity));
         }
         Some(())
+    }
+
+    /// The identity of opaque item `index` (and whether its `apiVersion`, `kind` and
+    /// `metadata.name` are non-empty strings) as [`read_alone`](Self::read_alone) and
+    /// [`Identity::of`] would give it, read by [`stream::probe`] without building the value;
+    /// `None` when the probe is not certain (aliases, tags, merge keys, ...), or the item is
+    /// not a mapping: then it is read in full.
+    fn probe_identity(&self, index: usize) -> Option<(Identity, bool)> {
+        use stream::{Found, Step};
+        let item = self.items.get(index)?;
+        let mut document = String::with_capacity(item.range().len() + 8);
+        document.push_str("items:\n");
+        document.push_str(&self.text[item.range()]);
+        let item = |rest: &[Step<'static>]| -> Vec<Step<'static>> {
+            [Step::Key("items"), Step::Index(0)]
+                .into_iter()
+                .chain(rest.iter().copied())
+                .collect()
+        };
+        let meta = |key: &'static str| item(&[Step::Key("metadata"), Step::Key(key)]);
+        let mut paths = vec![
+            vec![Step::Key("items")],
+            item(&[]),
+            item(&[Step::Key("apiVersion")]),
+            item(&[Step::Key("kind")]),
+            meta("name"),
+            meta("labels"),
+        ];
+        for key in FILE_ANNOTATIONS {
+            paths.push(item(&[
+                Step::Key("metadata"),
+                Step::Key("annotations"),
+                Step::Key(key),
+            ]));
+        }
+        let wanted: Vec<&[Step<'_>]> = paths.iter().map(Vec::as_slice).collect();
+        let mut found = stream::probe(&document, &wanted)?.into_iter();
+        let mut next = || found.next().flatten();
+        if next() != Some(Found::Sequence(1)) || !matches!(next(), Some(Found::Mapping(_))) {
+            return None;
+        }
+        let string = |found: Option<Found>| match found {
+            Some(Found::String(s)) => Some(s),
+            _ => None,
+        };
+        let api_version = string(next());
+        let kind = string(next());
+        let name = string(next());
+        let labels = match next() {
+            Some(Found::Mapping(keys)) => keys,
+            _ => Vec::new(),
+        };
+        let files = FILE_ANNOTATIONS
+            .iter()
+            .filter_map(|key| Some((key.to_string(), string(next())?)))
+            .collect();
+        let present = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+        let complete = present(&api_version) && present(&kind) && present(&name);
+        Some((
+            Identity {
+                kind,
+                name,
+                labels,
+                files,
+            },
+            complete,
+        ))
     }
 
     /// Whether an item's value depends on an anchor in another item.
