@@ -247,9 +247,11 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
     let fast = if text.trim_start().starts_with('{') {
         json_scan(text)
     } else {
-        source::scan(text)
+        source::scan_checked(text)
+            .map_err(FnResult::from)?
+            .map_or_else(|| scan_framed(text), |list| Ok(Some(list)))?
     };
-    if let Some(list) = fast.or_else(|| scan_framed(text)) {
+    if let Some(list) = fast {
         return Ok(list);
     }
     // Bounded: size, nesting depth and alias expansion are limited (see `limits`).
@@ -269,7 +271,7 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
 /// a `---` line before it, which say only which YAML it is, and CR LF line breaks, which YAML
 /// reads as LF everywhere (a lone CR, several documents or a missing final line break still go
 /// to the full parser). Its items are then copied as their text, like any scanned list's.
-fn scan_framed(text: &str) -> Option<ResourceList> {
+fn scan_framed(text: &str) -> Result<Option<ResourceList>, FnResult> {
     let crlf = text.contains("\r\n");
     let normalized: std::borrow::Cow<'_, str> = if crlf {
         text.replace("\r\n", "\n").into()
@@ -277,15 +279,18 @@ fn scan_framed(text: &str) -> Option<ResourceList> {
         text.into()
     };
     if normalized.contains('\r') {
-        return None;
+        return Ok(None);
     }
     let body = ["%YAML 1.1\n---\n", "%YAML 1.2\n---\n", "---\n"]
         .iter()
         .find_map(|start| normalized.strip_prefix(start));
     if body.is_none() && !crlf {
-        return None; // nothing to take away: the scanner has read this text already
+        return Ok(None); // nothing to take away: the scanner has read this text already
     }
-    source::scan(body.unwrap_or(&normalized))
+    let body = body.unwrap_or(&normalized);
+    // An item's own error names its line in the body: the full parser's, from the whole text,
+    // is wanted (the directive lines come first), so the whole text is read then.
+    source::scan_checked(body).or(Ok(None))
 }
 
 #[cfg(feature = "json-items")]

@@ -190,9 +190,27 @@ pub struct ItemView<'a> {
 }
 
 impl ItemView<'_> {
+    /// A JSON item's identity, read from its text at each question rather than kept (a list
+    /// of 100,000 small items would otherwise keep 100,000 identities next to their text).
+    #[cfg(feature = "json-items")]
+    fn json_identity(&self) -> Option<Identity> {
+        if !self.item.json || self.item.identity.is_some() {
+            return None;
+        }
+        json::identity_of(&self.text[self.item.range()]).map(|(identity, _)| identity)
+    }
+
+    #[cfg(not(feature = "json-items"))]
+    fn json_identity(&self) -> Option<Identity> {
+        None
+    }
+
     pub fn kind(&self) -> Option<Cow<'_, str>> {
         if let Some(identity) = &self.item.identity {
             return identity.kind.as_deref().map(Cow::Borrowed);
+        }
+        if let Some(identity) = self.json_identity() {
+            return identity.kind.map(Cow::Owned);
         }
         self.item.kind.map(|s| decode(self.text, s))
     }
@@ -201,12 +219,18 @@ impl ItemView<'_> {
         if let Some(identity) = &self.item.identity {
             return identity.name.as_deref().map(Cow::Borrowed);
         }
+        if let Some(identity) = self.json_identity() {
+            return identity.name.map(Cow::Owned);
+        }
         self.item.name.map(|s| decode(self.text, s))
     }
 
     /// Whether `metadata.labels` has the key (with any value).
     pub fn has_label(&self, key: &str) -> bool {
         if let Some(identity) = &self.item.identity {
+            return identity.labels.iter().any(|k| k == key);
+        }
+        if let Some(identity) = self.json_identity() {
             return identity.labels.iter().any(|k| k == key);
         }
         self.item
@@ -223,6 +247,13 @@ impl ItemView<'_> {
                 .iter()
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| Cow::Borrowed(v.as_str()));
+        }
+        if let Some(identity) = self.json_identity() {
+            return identity
+                .files
+                .into_iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| Cow::Owned(v));
         }
         block_value(self.text, self.item.annotations?, key)
     }
@@ -315,7 +346,9 @@ impl Source {
                 needs_value: !item.complete,
                 opaque: true,
                 json: true,
-                identity: Some(Box::new(item.identity.unwrap_or_default())),
+                // A complete item's identity is read again from its text when asked
+                // (ItemView::json_identity); the others are read in full anyway.
+                identity: (!item.complete).then(|| Box::new(item.identity.unwrap_or_default())),
                 ..ItemSource::default()
             })
             .collect();
@@ -325,7 +358,12 @@ impl Source {
     /// Reads each opaque item alone with the full parser, for its identity (and its value, when
     /// the item checks need it). `None` when one does not read alone (an alias to an anchor in
     /// another item, a syntax error): the whole list then goes to the full parser.
-    fn read_opaque_items(&mut self) -> Option<()> {
+    ///
+    /// `Err(None)`: read the whole list with the full parser. `Err(Some(error))`: an item holds an
+    /// error of its own text (a duplicate key, an empty tag, nesting past the limit), which the
+    /// full parser would report for the whole list at the same place: reported without
+    /// reading the whole list (its values would cost many times its size).
+    fn read_opaque_items(&mut self) -> Result<(), Option<limits::ReadError>> {
         // Items that do not read alone, read once with the whole list when there are any.
         let mut whole: Option<Vec<Value>> = None;
         for index in 0..self.items.len() {
@@ -342,17 +380,21 @@ impl Source {
             }
             let value = match self.read_alone(index) {
                 Ok(Some(value)) => value,
-                Ok(None) => return None,
+                Ok(None) => return Err(None),
                 // An alias to an anchor in an earlier item.
                 Err(error) if error.message.contains("unknown anchor") => {
                     if whole.is_none() {
-                        whole = Some(self.read_whole()?);
+                        whole = Some(self.read_whole().ok_or(None)?);
                     }
-                    let value = whole.as_ref()?.get(index)?.clone();
+                    let value = whole
+                        .as_ref()
+                        .and_then(|items| items.get(index))
+                        .ok_or(None)?
+                        .clone();
                     self.items[index].value = Some(Box::new(value.clone()));
                     value
                 }
-                Err(_) => return None,
+                Err(error) => return Err(self.relocate(index, error)),
             };
             let identity = Identity::of(&value);
             let present = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
@@ -367,7 +409,33 @@ impl Source {
                 && present(&identity.name));
             item.identity = Some(Box::new(identity));
         }
-        Some(())
+        Ok(())
+    }
+
+    /// An error of item `index` read alone as the full parser reports it for the whole list
+    /// (`items[index]` and the line in the whole text), when the error is the item text's own;
+    /// `None` for any other (a syntax error, a budget the whole list counts differently).
+    fn relocate(&self, index: usize, error: limits::ReadError) -> Option<limits::ReadError> {
+        let own = error.message.starts_with("duplicate key")
+            || error.message.starts_with("empty YAML tag")
+            || error.message.contains("(MAX_DEPTH) (line ");
+        if !own {
+            return None;
+        }
+        let rest = error.path?.strip_prefix("items[0]")?.to_string();
+        let (message, location) = error.message.rsplit_once(" (line ")?;
+        let (line, column) = location.split_once(", column ")?;
+        let line: usize = line.parse().ok()?;
+        let item = self.items.get(index)?;
+        // Line 1 of the item read alone is `items:`, line 2 the item's first.
+        let first = memchr_count(&self.text.as_bytes()[..item.start as usize]) + 1;
+        Some(limits::ReadError {
+            message: format!(
+                "{message} (line {}, column {column}",
+                (line + first).checked_sub(2)?
+            ),
+            path: Some(format!("items[{index}]{rest}")),
+        })
     }
 
     /// The identity of opaque item `index` (and whether its `apiVersion`, `kind` and
@@ -483,7 +551,32 @@ impl Source {
 
 /// Splits `text` into a ResourceList whose items are `Item::Source` (with their values, for items
 /// the checks must see), or `None` when the text is not of the form the scanner reads.
+#[cfg(test)]
 pub(super) fn scan(text: &str) -> Option<ResourceList> {
+    scan_checked(text).ok().flatten()
+}
+
+/// [`scan`], or the error of an item that the full parser would report for the whole list
+/// ([`Source::read_opaque_items`]).
+pub(super) fn scan_checked(text: &str) -> Result<Option<ResourceList>, limits::ReadError> {
+    let Some((source, api_version, function_config)) = scan_items(text) else {
+        return Ok(None);
+    };
+    let mut source = source;
+    match source.read_opaque_items() {
+        Ok(()) => Ok(Some(source.into_list(api_version, function_config))),
+        Err(None) => Ok(None),
+        Err(Some(error)) => Err(error),
+    }
+}
+
+/// The newlines in `bytes`.
+fn memchr_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
+}
+
+/// The text split into items (opaque items not read yet), its apiVersion and functionConfig.
+fn scan_items(text: &str) -> Option<(Source, String, Option<Value>)> {
     // A text that does not end its last line (a block scalar at the very end would lose or
     // gain its final line break when copied) goes to the full parser.
     if text.len() >= u32::MAX as usize || !text.ends_with('\n') {
@@ -513,12 +606,11 @@ pub(super) fn scan(text: &str) -> Option<ResourceList> {
             }
         }
     };
-    let mut source = Source {
+    let source = Source {
         text: text.to_string(),
         items: scanned.items,
     };
-    source.read_opaque_items()?;
-    Some(source.into_list(api_version, function_config))
+    Some((source, api_version, function_config))
 }
 
 /// Writes the items of a list that holds source items after `header`: source items as
@@ -905,6 +997,8 @@ impl<'a> Scanner<'a> {
         self.stack.truncate(items_level + 1);
         self.pending = None;
         self.block = None;
+        // The opaque item's nodes are the full parser's to count (it reads the item alone).
+        self.nodes = 0;
         let item = self.current_item()?;
         item.opaque = true;
         item.kind = None;
@@ -1326,6 +1420,9 @@ impl<'a> Scanner<'a> {
             b'[' | b'{' => {
                 let (after, scalars) = flow(line, column).ok_or(Unsupported)?;
                 self.nodes += scalars;
+                if self.nodes > MAX_NODES {
+                    return Err(Unsupported);
+                }
                 if !comment_or_end(&line[after..]) {
                     return Err(Unsupported);
                 }
@@ -1893,6 +1990,37 @@ functionConfig:
 
     /// Per-item fallback: an item the scanner cannot follow is read alone and written back as
     /// its text; the items around it stay text too.
+    /// An item's own error (a duplicate key, nesting past the limit) is reported as the full
+    /// parser reports it for the whole list, without reading the whole list.
+    #[test]
+    fn an_items_own_error_is_the_whole_lists() {
+        let deep = format!("{}{}", "[".repeat(120), "]".repeat(120));
+        let bad_items = [
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b, name: c}\n".to_string(),
+            "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: b\n  data: {x: 1}\n  data: {y: 2}\n".to_string(),
+            format!("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: b\n  data:\n    x: {deep}\n"),
+        ];
+        for indent in ["", "  "] {
+            for bad in &bad_items {
+                let items = [
+                    "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n",
+                    bad,
+                    "- {apiVersion: v1, kind: ConfigMap, metadata: {name: z}}\n",
+                ];
+                let mut text =
+                    "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n".to_string();
+                for line in items.concat().lines() {
+                    text.push_str(&format!("{indent}{line}\n"));
+                }
+                text.push_str("functionConfig:\n  kind: X\n");
+                let expected =
+                    limits::read_document(&text).expect_err("the full parser refuses it");
+                let error = scan_checked(&text).expect_err("the item's own error");
+                assert_eq!(error, expected, "{text}");
+            }
+        }
+    }
+
     #[test]
     fn odd_items_are_read_alone_and_kept_as_text() {
         let head = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: before\n";
