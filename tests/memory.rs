@@ -70,12 +70,7 @@ fn peak_of_process(input: &[u8]) -> (usize, bool, String) {
 #[test]
 fn peak_memory_stays_within_three_times_the_input_plus_50_mb() {
     let ten_mb = support::resource_list_of_size(10_000_000).0;
-    let mut duplicate_key = ten_mb.clone();
-    let last = duplicate_key.rfind("\n- ").expect("an item") + 1;
-    duplicate_key.insert_str(
-        last + duplicate_key[last..].find("  kind:").expect("kind"),
-        "  kind: Twice\n",
-    );
+    let duplicate_key = support::with_duplicate_key_in_last_item(&ten_mb);
     let cases: Vec<(&str, String, bool)> = vec![
         (
             "9 MB alias-heavy item past the node budget",

@@ -331,3 +331,14 @@ fn stack_config(text: &mut String) {
         let _ = writeln!(text, "  {line}");
     }
 }
+
+/// `list` (a block-style ResourceList) with its last item's `kind` written twice: an error of
+/// that item's own text.
+pub fn with_duplicate_key_in_last_item(list: &str) -> String {
+    let mut text = list.to_string();
+    let last = text.rfind("\n- ").map_or(0, |at| at + 1);
+    if let Some(kind) = text[last..].find("  kind:") {
+        text.insert_str(last + kind, "  kind: Twice\n");
+    }
+    text
+}

@@ -86,8 +86,9 @@ struct ItemSource {
     opaque: bool,
     /// The item is JSON text (a JSON ResourceList), written back as a flow mapping.
     json: bool,
-    /// The identity of an opaque item, read by the full parser.
-    identity: Option<Box<Identity>>,
+    /// The identity of an opaque item (read by the probe or the full parser) or a JSON item,
+    /// packed in one allocation.
+    identity: Option<Packed>,
     /// The value of an opaque item that does not read alone (an alias to an anchor in an earlier
     /// item), taken from a reading of the whole list.
     value: Option<Box<Value>>,
@@ -129,6 +130,73 @@ impl Identity {
                 })
                 .collect(),
         }
+    }
+}
+
+/// An [`Identity`] in one allocation (a list of 100,000 JSON items keeps 100,000 of them):
+/// kind, name, the label keys and the file annotations, each string prefixed by its length.
+#[derive(Debug, Clone)]
+struct Packed(Box<[u8]>);
+
+impl Packed {
+    fn new(identity: &Identity) -> Packed {
+        let mut bytes = Vec::new();
+        let mut put = |text: Option<&str>| match text {
+            None => bytes.extend_from_slice(&u32::MAX.to_le_bytes()),
+            Some(text) => {
+                bytes.extend_from_slice(&(text.len() as u32).to_le_bytes());
+                bytes.extend_from_slice(text.as_bytes());
+            }
+        };
+        put(identity.kind.as_deref());
+        put(identity.name.as_deref());
+        for label in &identity.labels {
+            put(Some(label));
+        }
+        put(None);
+        for (key, value) in &identity.files {
+            put(Some(key));
+            put(Some(value));
+        }
+        Packed(bytes.into_boxed_slice())
+    }
+
+    /// The strings in order (`None` for an absent kind or name, and after the labels).
+    fn strings(&self) -> impl Iterator<Item = Option<&str>> {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let length = self.0.get(at..at + 4)?;
+            let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]);
+            at += 4;
+            if length == u32::MAX {
+                return Some(None);
+            }
+            let text = self.0.get(at..at + length as usize)?;
+            at += length as usize;
+            Some(std::str::from_utf8(text).ok())
+        })
+    }
+
+    fn kind(&self) -> Option<&str> {
+        self.strings().next().flatten()
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.strings().nth(1).flatten()
+    }
+
+    fn labels(&self) -> impl Iterator<Item = &str> {
+        self.strings().skip(2).map_while(|label| label)
+    }
+
+    fn file(&self, key: &str) -> Option<&str> {
+        let mut files = self.strings().skip(2).skip_while(Option::is_some).skip(1);
+        while let (Some(Some(k)), Some(value)) = (files.next(), files.next()) {
+            if k == key {
+                return value;
+            }
+        }
+        None
     }
 }
 
@@ -190,37 +258,16 @@ pub struct ItemView<'a> {
 }
 
 impl ItemView<'_> {
-    /// A JSON item's identity, read from its text at each question rather than kept (a list
-    /// of 100,000 small items would otherwise keep 100,000 identities next to their text).
-    #[cfg(feature = "json-items")]
-    fn json_identity(&self) -> Option<Identity> {
-        if !self.item.json || self.item.identity.is_some() {
-            return None;
-        }
-        json::identity_of(&self.text[self.item.range()]).map(|(identity, _)| identity)
-    }
-
-    #[cfg(not(feature = "json-items"))]
-    fn json_identity(&self) -> Option<Identity> {
-        None
-    }
-
     pub fn kind(&self) -> Option<Cow<'_, str>> {
         if let Some(identity) = &self.item.identity {
-            return identity.kind.as_deref().map(Cow::Borrowed);
-        }
-        if let Some(identity) = self.json_identity() {
-            return identity.kind.map(Cow::Owned);
+            return identity.kind().map(Cow::Borrowed);
         }
         self.item.kind.map(|s| decode(self.text, s))
     }
 
     pub fn name(&self) -> Option<Cow<'_, str>> {
         if let Some(identity) = &self.item.identity {
-            return identity.name.as_deref().map(Cow::Borrowed);
-        }
-        if let Some(identity) = self.json_identity() {
-            return identity.name.map(Cow::Owned);
+            return identity.name().map(Cow::Borrowed);
         }
         self.item.name.map(|s| decode(self.text, s))
     }
@@ -228,10 +275,7 @@ impl ItemView<'_> {
     /// Whether `metadata.labels` has the key (with any value).
     pub fn has_label(&self, key: &str) -> bool {
         if let Some(identity) = &self.item.identity {
-            return identity.labels.iter().any(|k| k == key);
-        }
-        if let Some(identity) = self.json_identity() {
-            return identity.labels.iter().any(|k| k == key);
+            return identity.labels().any(|k| k == key);
         }
         self.item
             .labels
@@ -242,18 +286,7 @@ impl ItemView<'_> {
     /// string.
     pub fn annotation(&self, key: &str) -> Option<Cow<'_, str>> {
         if let Some(identity) = &self.item.identity {
-            return identity
-                .files
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| Cow::Borrowed(v.as_str()));
-        }
-        if let Some(identity) = self.json_identity() {
-            return identity
-                .files
-                .into_iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| Cow::Owned(v));
+            return identity.file(key).map(Cow::Borrowed);
         }
         block_value(self.text, self.item.annotations?, key)
     }
@@ -346,9 +379,7 @@ impl Source {
                 needs_value: !item.complete,
                 opaque: true,
                 json: true,
-                // A complete item's identity is read again from its text when asked
-                // (ItemView::json_identity); the others are read in full anyway.
-                identity: (!item.complete).then(|| Box::new(item.identity.unwrap_or_default())),
+                identity: Some(Packed::new(&item.identity.unwrap_or_default())),
                 ..ItemSource::default()
             })
             .collect();
@@ -375,7 +406,7 @@ impl Source {
             if let Some((identity, complete)) = self.probe_identity(index) {
                 let item = &mut self.items[index];
                 item.needs_value = !complete;
-                item.identity = Some(Box::new(identity));
+                item.identity = Some(Packed::new(&identity));
                 continue;
             }
             let value = match self.read_alone(index) {
@@ -407,7 +438,7 @@ impl Source {
                 && api_version
                 && present(&identity.kind)
                 && present(&identity.name));
-            item.identity = Some(Box::new(identity));
+            item.identity = Some(Packed::new(&identity));
         }
         Ok(())
     }
@@ -681,7 +712,10 @@ impl Writer {
     fn leave_place(&mut self) {
         if self.in_place {
             self.in_place = false;
-            self.out.reserve(self.buffer.len());
+            // Room for what the output adds (JSON items grow by `- ` each, the generated
+            // objects come last): growing past the reservation would double the buffer.
+            self.out
+                .reserve(self.buffer.len() + self.buffer.len() / 8 + (1 << 20));
             self.out.extend_from_slice(&self.buffer[..self.written]);
         }
     }
@@ -2019,6 +2053,32 @@ functionConfig:
                 assert_eq!(error, expected, "{text}");
             }
         }
+    }
+
+    #[test]
+    fn packed_identities_answer_what_they_hold() {
+        let identity = Identity {
+            kind: Some("ConfigMap".into()),
+            name: None,
+            labels: vec!["app".into(), String::new(), "x/y".into()],
+            files: vec![
+                (annotations::PATH.into(), "a/b.yaml".into()),
+                (annotations::INDEX.into(), "3".into()),
+            ],
+        };
+        let packed = Packed::new(&identity);
+        assert_eq!(packed.kind(), Some("ConfigMap"));
+        assert_eq!(packed.name(), None);
+        assert_eq!(packed.labels().collect::<Vec<_>>(), ["app", "", "x/y"]);
+        assert_eq!(packed.file(annotations::PATH), Some("a/b.yaml"));
+        assert_eq!(packed.file(annotations::INDEX), Some("3"));
+        assert_eq!(packed.file(annotations::LEGACY_PATH), None);
+        let empty = Packed::new(&Identity::default());
+        assert_eq!(
+            (empty.kind(), empty.name(), empty.labels().count()),
+            (None, None, 0)
+        );
+        assert_eq!(empty.file(annotations::PATH), None);
     }
 
     #[test]
