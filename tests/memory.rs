@@ -9,7 +9,6 @@
 //! and with CR LF line breaks, and a 10 MB list whose last item has a duplicate key.
 
 #[path = "../benches/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
