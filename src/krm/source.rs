@@ -29,7 +29,9 @@
 //! and mutated inputs.
 
 use super::{annotations, json, Item, ResourceList, API_VERSION, API_VERSION_BETA, KIND};
-use crate::yaml::{limits, stream};
+use crate::yaml::limits;
+#[cfg(feature = "streaming-limits")]
+use crate::yaml::stream;
 use serde_yaml_ng::Value;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -474,6 +476,12 @@ impl Source {
     /// [`Identity::of`] would give it, read by [`stream::probe`] without building the value;
     /// `None` when the probe is not certain (aliases, tags, merge keys, ...), or the item is
     /// not a mapping: then it is read in full.
+    #[cfg(not(feature = "streaming-limits"))]
+    fn probe_identity(&self, _: usize) -> Option<(Identity, bool)> {
+        None
+    }
+
+    #[cfg(feature = "streaming-limits")]
     fn probe_identity(&self, index: usize) -> Option<(Identity, bool)> {
         use stream::{Found, Step};
         let item = self.items.get(index)?;

@@ -67,6 +67,7 @@ impl Frame {
 }
 
 /// What kind of event the parser produced ([`Event`]).
+#[cfg(feature = "streaming-limits")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum EventKind {
     StreamStart,
@@ -82,6 +83,7 @@ pub(super) enum EventKind {
 }
 
 /// One event of the parser, with what the streaming passes ([`super::stream`]) need of it.
+#[cfg(feature = "streaming-limits")]
 #[derive(Debug, Clone)]
 pub(super) struct Event {
     pub kind: EventKind,
@@ -164,6 +166,7 @@ impl<'input> Parser<'input> {
     }
 }
 
+#[cfg(feature = "streaming-limits")]
 impl Parser<'_> {
     /// The next event, with a scalar's text when `want_text`; `None` at a syntax error (the
     /// parser must not be asked again after one).

@@ -7,6 +7,7 @@ pub mod depth_guard;
 pub mod emit;
 pub mod limits;
 pub mod path;
+#[cfg(feature = "streaming-limits")]
 pub mod stream;
 
 pub use emit::{needs_quotes, to_string, write_document, write_item};
