@@ -2,7 +2,7 @@
 //! ([`limits`](super::limits)) would find, without the memory it needs.
 //!
 //! serde_yaml_ng reads all events of a document into memory before it builds a value (about
-//! 150 bytes an event: a 9 MB document of aliases held 620 MB before its node budget stopped
+//! 150 bytes an event: a 9 MB document of aliases held about 800 MB before its node budget stopped
 //! it), and a value tree costs more again. These passes pull the same parser's events one at a
 //! time and keep only what is open (the collections around the current event, the anchors):
 //!
