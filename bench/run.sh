@@ -40,9 +40,10 @@ bin=$root/target/release/monitoring-stack
 in=$work/in
 rm -rf "$in"
 BENCH_OUT=$in cargo test --locked --quiet --bench inputs >/dev/null
-# The same 10 MB list with a directive first: read by the full parser, every item re-written
-# (what every input cost before the fast path).
-{ printf '%%YAML 1.1\n---\n'; cat "$in/list-10mb.yaml"; } >"$in/list-10mb-full.yaml"
+# The same 10 MB list with a tag directive first: read by the full parser, every item re-written
+# (what every input cost before the fast path). Behind a `%YAML` directive it is scanned.
+{ printf '%%TAG !e! tag:example.com,2000:\n---\n'; cat "$in/list-10mb.yaml"; } >"$in/list-10mb-full.yaml"
+{ printf '%%YAML 1.1\n---\n'; cat "$in/list-10mb.yaml"; } >"$in/list-10mb-yaml11.yaml"
 
 # median_seconds NAME RUNS COMMAND [HYPERFINE OPTIONS]: hyperfine's median, CSV kept as
 # WORKDIR/NAME.csv.
@@ -89,7 +90,7 @@ fast_cpu=$(cpu_seconds fast-10mb)
 full_cpu=$(cpu_seconds full-10mb)
 echo "| 10 MB list, $count objects | \`cat\` | $(ms "$cat_s") ms | $(mbps "$size" "$cat_s") MB/s | 1.00 | $(ms "$(cpu_seconds cat-10mb)") ms | | $(rss_mb "cat $in/list-10mb.yaml") MB | |"
 echo "| same | \`monitoring-stack\` (fast path) | $(ms "$fast_s") ms | $(mbps "$size" "$fast_s") MB/s | $(ratio "$fast_s" "$cat_s") | $(ms "$fast_cpu") ms | $(mbps "$size" "$fast_cpu") MB/s | $fast_rss MB | $(ratio "$fast_rss" "$input_mb") |"
-echo "| same, read in full (\`%YAML\` first) | \`monitoring-stack\` (full parser) | $(ms "$full_s") ms | $(mbps "$size" "$full_s") MB/s | $(ratio "$full_s" "$cat_s") | $(ms "$full_cpu") ms | $(mbps "$size" "$full_cpu") MB/s | $full_rss MB | $(ratio "$full_rss" "$input_mb") |"
+echo "| same, read in full (\`%TAG\` first) | \`monitoring-stack\` (full parser) | $(ms "$full_s") ms | $(mbps "$size" "$full_s") MB/s | $(ratio "$full_s" "$cat_s") | $(ms "$full_cpu") ms | $(mbps "$size" "$full_cpu") MB/s | $full_rss MB | $(ratio "$full_rss" "$input_mb") |"
 echo
 
 echo "### Pass-through of items the function does not own, by style"
@@ -113,6 +114,32 @@ for case in block:passthrough-block.yaml one-flow:passthrough-one-flow.yaml \
     goal=$(awk -v n="$size" -v s="$f_s" -v r="$rss" -v m="$mb" \
         'BEGIN { print ((n / s / 1e6 >= 100 && r <= 3 * m + 20) ? "met" : "missed") }')
     echo "| $name | $mb MiB | $(ms "$c_s") ms | $(ms "$f_s") ms | $(mbps "$size" "$f_s") MB/s | $(ratio "$f_s" "$c_s") | $rss MB | $(ratio "$rss" "$mb") | $goal |"
+done
+echo
+
+echo "### Memory on error and full-read paths (issue 16)"
+echo
+echo "Inputs that once sent the whole list to the full parser or held a document's events: an"
+echo "alias-heavy item past the node budget (an error), 3.9 million flow scalars in one item,"
+echo "100,000 small objects as JSON, the 10 MB list behind a \`%YAML\` directive and with CR LF"
+echo "line breaks, and with a duplicate key in its last item (an error). Goal: peak memory at most"
+echo "3x the input + 50 MB on every path."
+echo
+echo "| input | size | \`monitoring-stack\` | exit | max RSS | RSS / input | goal |"
+echo "|---|---|---|---|---|---|---|"
+for case in "alias-heavy item:alias-heavy-9mb.yaml" "3.9M flow scalars:flow-scalars-3.9m.yaml" \
+    "100,000 objects as JSON:compact-100000.json" "10 MB behind %YAML 1.1:list-10mb-yaml11.yaml" \
+    "10 MB with CR LF:list-10mb-crlf.yaml" "10 MB, duplicate key:list-10mb-duplicate-key.yaml"; do
+    name=${case%%:*}
+    file=$in/${case#*:}
+    size=$(bytes "$file")
+    status=0
+    "$bin" <"$file" >/dev/null 2>&1 || status=$?
+    s=$(median_seconds "memory-$(basename "$file")" "$slow_runs" "$bin < $file > /dev/null" --ignore-failure)
+    rss=$(rss_mb "$bin < $file")
+    mb=$(awk -v n="$size" 'BEGIN { printf "%.1f", n / 1048576 }')
+    goal=$(awk -v r="$rss" -v m="$mb" 'BEGIN { print (r <= 3 * m + 50 ? "met" : "missed") }')
+    echo "| $name | $mb MiB | $(ms "$s") ms | $status | $rss MB | $(ratio "$rss" "$mb") | $goal (limit $(awk -v m="$mb" 'BEGIN { printf "%.0f", 3 * m + 50 }') MB) |"
 done
 echo
 

@@ -43,6 +43,66 @@ fn clash_advice(key: &ObjectKey) -> String {
     }
 }
 
+/// The folder (with its `/`) of a flux-layout stack's files in a package of several stacks.
+fn stack_folder(name: &str) -> String {
+    format!("{name}/")
+}
+
+/// `./a/b/` → (`a`, `b`): the parent folder (without `./`, `""` for the root) and the last
+/// segment of a repository path.
+fn split_repo_path(path: &str) -> (&str, &str) {
+    let path = path.trim_end_matches('/');
+    let (parent, last) = path.rsplit_once('/').unwrap_or(("", path));
+    let parent = parent.trim_start_matches("./");
+    (if parent == "." { "" } else { parent }, last)
+}
+
+/// In a package of several stacks, each flux-layout stack's files are in `<name>/`, and the
+/// Flux Kustomizations point at `<flux.path>/<component>`: so `flux.path` must be the
+/// repository path of that folder, `<package path>/<name>`, one package path for all of them.
+fn check_stack_folders(stacks: &[spec::MonitoringStack], sources: &[&Value]) -> Vec<FnResult> {
+    let mut results = Vec::new();
+    let mut package: Option<(&str, &str)> = None;
+    for (stack, source) in stacks.iter().zip(sources) {
+        if !stack::uses_flux_kustomizations(&stack.spec) {
+            continue;
+        }
+        let name = stack.name.as_str();
+        let path = stack.spec.flux.path.as_str();
+        let (parent, last) = split_repo_path(path);
+        if last != name {
+            results.push(
+                FnResult::error(format!(
+                    "the package holds several MonitoringStacks, so {name:?}'s files are in its \
+                     folder {name}/ and its Flux Kustomizations apply <flux.path>/<component>: \
+                     flux.path {path:?} must be the repository path of that folder, ending in \
+                     \"/{name}\" (e.g. \"./k8s/monitoring/{name}\")"
+                ))
+                .about(source)
+                .with_field("spec.flux.path"),
+            );
+            continue;
+        }
+        match package {
+            None => package = Some((name, parent)),
+            Some((other, other_parent)) if other_parent != parent => results.push(
+                FnResult::error(format!(
+                    "MonitoringStacks {other:?} and {name:?} are in one package, so their folders \
+                     {other}/ and {name}/ sit side by side in the repository: their flux.path must \
+                     differ only in the last segment (the package is at {:?} for {other:?}, at {:?} \
+                     here)",
+                    if other_parent.is_empty() { "." } else { other_parent },
+                    if parent.is_empty() { "." } else { parent },
+                ))
+                .about(source)
+                .with_field("spec.flux.path"),
+            ),
+            Some(_) => {}
+        }
+    }
+    results
+}
+
 /// The function proper, on a parsed list.
 pub(crate) fn run(mut list: ResourceList) -> ResourceList {
     // Items still held as their source text (krm::source) are read where this run
@@ -97,13 +157,23 @@ pub(crate) fn run(mut list: ResourceList) -> ResourceList {
     }
 
     let mut stacks = Vec::new();
+    let mut stack_sources = Vec::new();
     for source in &sources {
         match spec::parse_stack(source) {
-            Ok(stack) => stacks.push(stack),
+            Ok(stack) => {
+                stacks.push(stack);
+                stack_sources.push(*source);
+            }
             Err(errors) => {
                 results.extend(errors.into_iter().map(|e| FnResult::from(e).about(source)))
             }
         }
+    }
+    // Several stacks in one package: each flux-layout stack's files go in a folder named after
+    // it, and its flux.path must be where that folder is in the repository.
+    let in_folders = sources.len() > 1;
+    if in_folders {
+        results.extend(check_stack_folders(&stacks, &stack_sources));
     }
 
     let owners: Vec<ownership::Owner<'_>> = stacks
@@ -112,29 +182,43 @@ pub(crate) fn run(mut list: ResourceList) -> ResourceList {
         .collect();
     let mut generated: Vec<(String, Value)> = Vec::new();
     let mut origin: BTreeMap<ObjectKey, String> = BTreeMap::new();
+    // A local-config object is a file of the package, not a cluster object: what two stacks
+    // must not share is its file, whatever their namespaces.
+    let mut local_files: BTreeMap<String, String> = BTreeMap::new();
+    let mut counts: Vec<(String, usize)> = Vec::new();
     for stack in &stacks {
+        let name = stack.name.as_str();
+        let folder = (in_folders && stack::uses_flux_kustomizations(&stack.spec))
+            .then(|| stack_folder(name));
+        let mut count = 0;
         for stack::Generated { path, object } in stack::expand(stack) {
+            let path = match &folder {
+                Some(folder) => format!("{folder}{path}"),
+                None => path,
+            };
             let key = ObjectKey::of(&object);
-            if let Some(other) = origin.insert(key.clone(), stack.name.to_string()) {
-                // A local-config object is a file of the package, not a cluster object: the
-                // clash is the file both stacks write, whatever their namespaces.
-                let message = if annotations::is_local_config(&object) {
-                    format!(
-                        "MonitoringStacks {other:?} and {:?} both write {path} ({key}): stacks in one package share its component folders; give each stack its own package",
-                        stack.name.as_str()
-                    )
-                } else {
-                    format!(
-                        "MonitoringStacks {other:?} and {:?} both generate {key}: {}",
-                        stack.name.as_str(),
+            if annotations::is_local_config(&object) {
+                if let Some(other) = local_files.insert(path.clone(), name.to_string()) {
+                    results.push(FnResult::error(format!(
+                        "MonitoringStacks {other:?} and {name:?} both write {path} ({key}): stacks in one package share its component folders; give each stack its own package"
+                    )).with_field("spec"));
+                    continue;
+                }
+                origin.entry(key).or_insert_with(|| name.to_string());
+            } else if let Some(other) = origin.insert(key.clone(), name.to_string()) {
+                results.push(
+                    FnResult::error(format!(
+                        "MonitoringStacks {other:?} and {name:?} both generate {key}: {}",
                         clash_advice(&key)
-                    )
-                };
-                results.push(FnResult::error(message).with_field("spec"));
+                    ))
+                    .with_field("spec"),
+                );
                 continue;
             }
+            count += 1;
             generated.push((path, object));
         }
+        counts.push((name.to_string(), count));
     }
 
     // The items this run may replace or collide with are read: those named like a generated
@@ -181,14 +265,6 @@ pub(crate) fn run(mut list: ResourceList) -> ResourceList {
         list.results = results;
         return list;
     }
-    let counts: Vec<(String, usize)> = stacks
-        .iter()
-        .map(|s| {
-            let name = s.name.to_string();
-            let count = origin.values().filter(|o| **o == name).count();
-            (name, count)
-        })
-        .collect();
     // Items sharing anchors are written as values once one of them is replaced or removed.
     if list.shares_anchors()
         && list

@@ -1043,15 +1043,25 @@ fn the_reference_checks_catch_broken_references() {
 // ---------------------------------------------------------------------------------------------
 // 4. The Flux apply order, simulated (tests/support/flux_order.rs)
 
-fn order_problems(stack: &Deployed) -> Option<(usize, Vec<String>)> {
-    let spec: serde_yaml_ng::Value = serde_yaml_ng::from_str(&stack.stack).expect("stack YAML");
-    let flux_path = spec
-        .get("spec")
+/// `flux.path` of a stack (YAML text).
+fn flux_path_of(stack: &str) -> String {
+    let spec: serde_yaml_ng::Value = serde_yaml_ng::from_str(stack).expect("stack YAML");
+    spec.get("spec")
         .and_then(|s| s.get("flux"))
         .and_then(|f| f.get("path"))
         .and_then(serde_yaml_ng::Value::as_str)
         .unwrap_or("./k8s/clusters/main/infrastructure/monitoring")
-        .to_string();
+        .to_string()
+}
+
+/// The apply order of a stack rendered alone: its package is its tree (`flux.path`).
+fn order_problems(stack: &Deployed) -> Option<(usize, Vec<String>)> {
+    order_problems_in(stack, &flux_path_of(&stack.stack))
+}
+
+/// The apply order of a stack whose files sit in the package at repository path `package`.
+fn order_problems_in(stack: &Deployed, package: &str) -> Option<(usize, Vec<String>)> {
+    let flux_path = flux_path_of(&stack.stack);
     let prerequisites = monitoring_stack::prerequisites(stack.stack.as_bytes())
         .unwrap_or_else(|e| panic!("{}: prerequisites: {e:?}", stack.label));
     let apis: Vec<String> = prerequisites
@@ -1064,7 +1074,14 @@ fn order_problems(stack: &Deployed) -> Option<(usize, Vec<String>)> {
         .filter(|p| p.kind == "Namespace")
         .map(|p| p.name.clone())
         .collect();
-    support::flux_order::check(stack, &flux_path, &apis, &namespaces, is_core_group)
+    support::flux_order::check(
+        stack,
+        &flux_path,
+        package,
+        &apis,
+        &namespaces,
+        is_core_group,
+    )
 }
 
 #[test]
@@ -1084,6 +1101,63 @@ fn the_flux_apply_order_serves_every_kind_and_namespace_in_time() {
     assert!(stacks > 100, "only {stacks} flux-layout stacks");
     eprintln!("{stacks} flux-layout stacks");
     report("apply order", checked, problems);
+}
+
+/// Two flux-layout stacks rendered as one package (issue 16): each stack's files are in
+/// `<name>/`, its `flux.path` is `<package>/<name>`, and Flux applying each tree from there
+/// finds every folder its Kustomizations name, in an order that serves every kind in time.
+#[test]
+fn two_flux_stacks_in_one_package_apply_in_order() {
+    let Some(helm) = helm() else { return };
+    const PACKAGE: &str = "./k8s/clusters/main/infrastructure/monitoring";
+    let stack = |name: &str| {
+        let mut text = format!(
+            "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: {name}\nspec:\n  flux: {{namespace: monitoring-{name}, path: {PACKAGE}/{name}}}\n  grafana: {{hostname: {name}.example.com, namespace: grafana-{name}}}\n"
+        );
+        for (component, folder) in [
+            ("grafanaOperator", "grafana-operator"),
+            ("loki", "loki"),
+            ("mimir", "mimir"),
+            ("alloyOperator", "alloy-operator"),
+            ("alloy", "alloy"),
+            ("kubeStateMetrics", "kube-state-metrics"),
+            ("nodeExporter", "node-exporter"),
+        ] {
+            text.push_str(&format!("  {component}: {{namespace: {folder}-{name}}}\n"));
+        }
+        text
+    };
+    let (a, b) = (stack("a"), stack("b"));
+    let objects = monitoring_stack::render(format!("{a}---\n{b}").as_bytes())
+        .unwrap_or_else(|e| panic!("two stacks do not render: {e:?}"));
+    let generated = deploy::generated_json(&objects);
+    let of = |name: &str| -> Vec<Value> {
+        generated
+            .iter()
+            .filter(|o| {
+                o.pointer("/metadata/annotations/monitoring-stack.dev~1stack")
+                    .and_then(Value::as_str)
+                    == Some(name)
+            })
+            .cloned()
+            .collect()
+    };
+    let deployed = deploy::deploy_all(
+        helm,
+        vec![
+            ("stack a of two".to_string(), a, of("a")),
+            ("stack b of two".to_string(), b, of("b")),
+        ],
+    );
+    for stack in &deployed {
+        let (count, problems) = order_problems_in(stack, PACKAGE).expect("flux layout");
+        assert!(count > 50, "{}: only {count} objects applied", stack.label);
+        assert!(problems.is_empty(), "{}: {problems:#?}", stack.label);
+        // Read as a package of its own (files not in a/ or b/), the Kustomizations would find
+        // nothing where they point: the check sees where the files are.
+        let (_, misplaced) = order_problems(stack).expect("flux layout");
+        assert!(!misplaced.is_empty(), "{}", stack.label);
+    }
 }
 
 /// Without `dependsOn: alloy-operator`, the Alloy resources would reach a cluster that has no

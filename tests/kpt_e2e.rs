@@ -336,7 +336,7 @@ fn cli_tree(tmp: &TempDir, stack_file: &Path) -> Tree {
 /// The Flux side of the tree is consistent: the root kustomization lists every root manifest,
 /// one Flux Kustomization per component folder points at that folder, dependencies exist, and
 /// the objects in a folder live in the namespace Flux will put them in.
-fn assert_flux_tree_consistent(tree: &Tree, components: &[&str], context: &str) {
+fn assert_flux_tree_consistent(tree: &Tree, components: &[&str], flux_path: &str, context: &str) {
     // Root kustomization.yaml: tool configuration listing the root manifests.
     let root = objects_in(tree, "kustomization.yaml");
     assert_eq!(
@@ -401,7 +401,7 @@ fn assert_flux_tree_consistent(tree: &Tree, components: &[&str], context: &str) 
         let folder = kustomization_folder(&key.name);
         assert_eq!(
             path,
-            Some(format!("{FLUX_PATH}/{folder}").as_str()),
+            Some(format!("{flux_path}/{folder}").as_str()),
             "{context}: spec.path of {key}"
         );
         assert!(
@@ -456,7 +456,12 @@ fn assert_flux_tree_consistent(tree: &Tree, components: &[&str], context: &str) 
 }
 
 /// Generated objects carry the ownership marks and none of the orchestrator's annotations.
-fn assert_generated_objects_marked(tree: &Tree, generated: &BTreeSet<&str>, context: &str) {
+fn assert_generated_objects_marked(
+    tree: &Tree,
+    generated: &BTreeSet<&str>,
+    stack: &str,
+    context: &str,
+) {
     for path in generated {
         let objects = objects_in(tree, path);
         assert!(!objects.is_empty(), "{context}: {path} holds no object");
@@ -469,7 +474,7 @@ fn assert_generated_objects_marked(tree: &Tree, generated: &BTreeSet<&str>, cont
             );
             assert_eq!(
                 tools::annotation(object, "monitoring-stack.dev/stack"),
-                Some("main"),
+                Some(stack),
                 "{context}: stack annotation of {key} in {path}"
             );
             let leaked: Vec<String> = object
@@ -512,8 +517,8 @@ fn render_writes_the_flux_tree() {
 
     assert_required_files(&tree, "after render");
     assert_only_known_locations(&generated, "after render");
-    assert_generated_objects_marked(&tree, &generated, "after render");
-    assert_flux_tree_consistent(&tree, COMPONENTS, "after render");
+    assert_generated_objects_marked(&tree, &generated, "main", "after render");
+    assert_flux_tree_consistent(&tree, COMPONENTS, FLUX_PATH, "after render");
     for file in user_files {
         assert!(tree.contains_key(file), "{file} was deleted by the render");
     }
@@ -643,7 +648,7 @@ fn disabling_a_component_prunes_its_files_and_reenabling_restores_them() {
         .copied()
         .filter(|c| *c != "loki")
         .collect();
-    assert_flux_tree_consistent(&disabled, &remaining, "loki disabled");
+    assert_flux_tree_consistent(&disabled, &remaining, FLUX_PATH, "loki disabled");
     for file in ["Kptfile", "apps/configmap.yaml"] {
         assert_eq!(
             first.get(file),
@@ -814,7 +819,7 @@ fn eval_with_external_fn_config_keeps_unrelated_resources() {
     let generated = generated_paths(&tree, &user_paths);
     assert_required_files(&tree, "after kpt fn eval");
     assert_only_known_locations(&generated, "after kpt fn eval");
-    assert_generated_objects_marked(&tree, &generated, "after kpt fn eval");
+    assert_generated_objects_marked(&tree, &generated, "main", "after kpt fn eval");
 
     // Same files as the CLI writes for this stack.
     let cli = cli_tree(&tmp, &stack);
@@ -832,4 +837,141 @@ fn eval_with_external_fn_config_keeps_unrelated_resources() {
     // A second eval is a no-op.
     eval();
     tools::assert_trees_equal(&tree, &tools::snapshot(&dir), "after a second kpt fn eval");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two flux-layout stacks in one package (issue 16)
+
+/// Where the package of two stacks sits in the repository.
+const PACKAGE_PATH: &str = "./k8s/clusters/main/infrastructure/monitoring";
+
+/// A flux-layout stack of its own name, namespaces and `flux.path` (`<package>/<name>`),
+/// marked local-config.
+fn named_stack(name: &str) -> String {
+    let ns = |c: &str, folder: &str| format!("  {c}:\n    namespace: {folder}-{name}\n");
+    let mut text = format!(
+        "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: {name}\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\nspec:\n  flux:\n    namespace: monitoring-{name}\n    path: {PACKAGE_PATH}/{name}\n  grafana:\n    hostname: {name}.example.com\n    namespace: grafana-{name}\n"
+    );
+    for (component, folder) in [
+        ("grafanaOperator", "grafana-operator"),
+        ("loki", "loki"),
+        ("mimir", "mimir"),
+        ("alloyOperator", "alloy-operator"),
+        ("alloy", "alloy"),
+        ("kubeStateMetrics", "kube-state-metrics"),
+        ("nodeExporter", "node-exporter"),
+    ] {
+        text.push_str(&ns(component, folder));
+    }
+    text
+}
+
+/// The files below `folder/`, relative to it.
+fn subtree(tree: &Tree, folder: &str) -> Tree {
+    tree.iter()
+        .filter_map(|(path, bytes)| {
+            path.strip_prefix(&format!("{folder}/"))
+                .map(|p| (p.to_string(), bytes.clone()))
+        })
+        .collect()
+}
+
+/// Each stack's tree is complete and consistent in its own folder, its Kustomizations apply
+/// `<flux.path>/<component>`, and nothing else was written.
+fn assert_two_stack_trees(tree: &Tree, user_files: &[&str], context: &str) {
+    for name in ["a", "b"] {
+        let own = subtree(tree, name);
+        let context = format!("{context}, stack {name}");
+        assert_required_files(&own, &context);
+        let paths: BTreeSet<&str> = own.keys().map(String::as_str).collect();
+        assert_only_known_locations(&paths, &context);
+        assert_generated_objects_marked(&own, &paths, name, &context);
+        assert_flux_tree_consistent(
+            &own,
+            COMPONENTS,
+            &format!("{PACKAGE_PATH}/{name}"),
+            &context,
+        );
+    }
+    let stray: Vec<&String> = tree
+        .keys()
+        .filter(|p| {
+            !user_files.contains(&p.as_str()) && !p.starts_with("a/") && !p.starts_with("b/")
+        })
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "{context}: files outside a/ and b/: {stray:?}"
+    );
+}
+
+#[test]
+fn two_flux_stacks_render_into_their_own_folders() {
+    if !kpt_available("two_flux_stacks_render_into_their_own_folders") {
+        return;
+    }
+    let tmp = TempDir::new("kpt-two-stacks");
+    let dir = tmp.join("monitoring");
+    tools::write_file(&dir.join("Kptfile"), kptfile());
+    tools::write_file(&dir.join(STACK_FILE), named_stack("a"));
+    tools::write_file(&dir.join("stack-b.yaml"), named_stack("b"));
+    tools::write_file(&dir.join("apps/configmap.yaml"), APP_CONFIGMAP);
+    let user_files = ["Kptfile", STACK_FILE, "stack-b.yaml", "apps/configmap.yaml"];
+
+    let run = render(&dir);
+    let tree = tools::snapshot(&dir);
+    assert_two_stack_trees(&tree, &user_files, "after kpt fn render");
+    assert_same_data_and_comments(&dir, "apps/configmap.yaml", APP_CONFIGMAP, "after render");
+
+    // `render --output-dir` of both stacks writes exactly kpt's files.
+    let both = tmp.join("both.yaml");
+    tools::write_file(
+        &both,
+        format!("{}---\n{}", named_stack("a"), named_stack("b")),
+    );
+    let cli = cli_tree(&tmp, &both);
+    let generated: Tree = tree
+        .iter()
+        .filter(|(path, _)| !user_files.contains(&path.as_str()))
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect();
+    let diff = tools::tree_diff(&cli, &generated);
+    assert!(
+        diff.is_empty(),
+        "kpt's files (+) differ from `render --output-dir` (-):\n{diff}\nkpt output:\n{}",
+        run.stderr
+    );
+
+    // A second render changes nothing.
+    render(&dir);
+    tools::assert_trees_equal(&tree, &tools::snapshot(&dir), "after a second render");
+
+    // kpt fn eval with stack a from outside and stack b in the package: the same files.
+    let eval_dir = tmp.join("eval");
+    tools::write_file(&eval_dir.join("stack-b.yaml"), named_stack("b"));
+    tools::write_file(&eval_dir.join("apps/configmap.yaml"), APP_CONFIGMAP);
+    let config = tmp.join("stack-a.yaml");
+    tools::write_file(&config, named_stack("a"));
+    tools::run_ok(
+        Command::new("kpt")
+            .args(["fn", "eval"])
+            .arg(&eval_dir)
+            .arg("--exec")
+            .arg(tools::binary())
+            .arg("--fn-config")
+            .arg(&config),
+    );
+    let evaluated = tools::snapshot(&eval_dir);
+    let eval_user_files = ["stack-b.yaml", "apps/configmap.yaml"];
+    assert_two_stack_trees(&evaluated, &eval_user_files, "after kpt fn eval");
+    let written: Tree = evaluated
+        .iter()
+        .filter(|(path, _)| !eval_user_files.contains(&path.as_str()))
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect();
+    let diff = tools::tree_diff(&cli, &written);
+    assert!(
+        diff.is_empty(),
+        "kpt fn eval's files (+) differ from `render --output-dir` (-):\n{diff}"
+    );
 }

@@ -219,33 +219,122 @@ proptest! {
     }
 }
 
-/// Two flux-layout stacks that differ in every namespace and path still share the package's
-/// component folders: the error names the file both write, not namespaces.
+/// A flux-layout stack for a package of several: every namespace and `flux.path` its own.
+fn own_stack(name: &str, flux_path: &str, layout: &str) -> String {
+    let ns = |c: &str| format!("{c}: {{namespace: {}-{name}}}", c.to_lowercase());
+    format!(
+        "- apiVersion: monitoring-stack.dev/v1alpha1\n  kind: MonitoringStack\n  metadata: {{name: {name}}}\n  spec:\n    layout: {layout}\n    flux: {{namespace: mon-{name}, path: {flux_path}}}\n    grafana: {{hostname: {name}.example.com, namespace: grafana-{name}}}\n    {}\n    {}\n    {}\n    {}\n    {}\n    {}\n    {}\n",
+        ns("grafanaOperator"),
+        ns("loki"),
+        ns("mimir"),
+        ns("alloyOperator"),
+        ns("alloy"),
+        ns("kubeStateMetrics"),
+        ns("nodeExporter"),
+    )
+}
+
+/// Two flux-layout stacks with their own names, namespaces and `flux.path` (issue 16): each
+/// stack's files are in a folder named after it, and its Flux Kustomizations apply
+/// `<flux.path>/<component>`, where those files are.
 #[test]
-fn two_flux_stacks_in_one_package_are_told_what_clashes() {
-    let stack = |name: &str| {
-        let ns = |c: &str| format!("{c}: {{namespace: {}-{name}}}", c.to_lowercase());
-        format!(
-            "- apiVersion: monitoring-stack.dev/v1alpha1\n  kind: MonitoringStack\n  metadata: {{name: {name}}}\n  spec:\n    flux: {{namespace: mon-{name}, path: ./{name}}}\n    grafana: {{hostname: {name}.example.com, namespace: grafana-{name}}}\n    {}\n    {}\n    {}\n    {}\n    {}\n    {}\n    {}\n",
-            ns("grafanaOperator"),
-            ns("loki"),
-            ns("mimir"),
-            ns("alloyOperator"),
-            ns("alloy"),
-            ns("kubeStateMetrics"),
-            ns("nodeExporter"),
-        )
-    };
-    let output = process(format!("{HEAD}{}{}", stack("a"), stack("b")).as_bytes());
-    assert!(output.failed);
-    assert!(
-        output.stderr.contains("both write loki/kustomization.yaml"),
-        "{}",
-        output.stderr
+fn two_flux_stacks_in_one_package_each_get_their_folder() {
+    let input = format!(
+        "{HEAD}{}{}",
+        own_stack("a", "./clusters/one/monitoring/a", "flux"),
+        own_stack("b", "./clusters/one/monitoring/b/", "flux")
     );
-    assert!(
-        !output.stderr.contains("different namespaces"),
-        "{}",
-        output.stderr
+    let output = process(input.as_bytes());
+    assert!(!output.failed, "{}", output.stderr);
+    let list: Value = serde_yaml_ng::from_str(&output.yaml).expect("output list");
+    let items = list["items"].as_sequence().expect("items");
+    let mut kustomizations = 0;
+    for item in items.iter().skip(2) {
+        let stack = item["metadata"]["annotations"]["monitoring-stack.dev/stack"]
+            .as_str()
+            .expect("generated objects name their stack");
+        let path = item["metadata"]["annotations"]["config.kubernetes.io/path"]
+            .as_str()
+            .expect("generated objects have a file");
+        assert!(path.starts_with(&format!("{stack}/")), "{stack}: {path}");
+        if item["kind"].as_str() == Some("Kustomization")
+            && item["apiVersion"].as_str() == Some("kustomize.toolkit.fluxcd.io/v1")
+        {
+            kustomizations += 1;
+            let applied = item["spec"]["path"].as_str().expect("spec.path");
+            let folder = applied
+                .strip_prefix(&format!("./clusters/one/monitoring/{stack}/"))
+                .unwrap_or_else(|| panic!("{stack}: spec.path {applied}"));
+            assert!(
+                items.iter().any(|other| other["metadata"]["annotations"]
+                    ["config.kubernetes.io/path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with(&format!("{stack}/{folder}/")))),
+                "{stack}: {applied} holds no file"
+            );
+        }
+    }
+    assert_eq!(kustomizations, 22, "11 Flux Kustomizations per stack");
+}
+
+/// With several stacks, a `flux.path` that is not `<package path>/<name>` (the same package
+/// path for all) would point Flux elsewhere than the files: refused at the field.
+#[test]
+fn several_stacks_need_flux_paths_of_their_folders() {
+    for (a, b, wrong) in [
+        ("./k/a", "./k/c", "ending in \"/b\""),
+        ("./k/a", "./l/b", "differ only in the last segment"),
+        ("./a", "./k/b", "differ only in the last segment"),
+    ] {
+        let input = format!(
+            "{HEAD}{}{}",
+            own_stack("a", a, "flux"),
+            own_stack("b", b, "flux")
+        );
+        let output = process(input.as_bytes());
+        assert!(output.failed, "{a} {b}");
+        assert!(
+            output.stderr.contains("error: spec.flux.path: ") && output.stderr.contains(wrong),
+            "{a} {b}: {}",
+            output.stderr
+        );
+    }
+    // The root of the repository is a package path too.
+    let input = format!(
+        "{HEAD}{}{}",
+        own_stack("a", "./a", "flux"),
+        own_stack("b", "b", "flux")
     );
+    let output = process(input.as_bytes());
+    assert!(!output.failed, "{}", output.stderr);
+}
+
+/// Flat-layout stacks have no Flux Kustomizations and no folder of their own: two in one
+/// package share the component files (each file holds both stacks' objects), as before; a
+/// flux-layout stack next to a flat one still gets its folder.
+#[test]
+fn flat_stacks_keep_the_component_folders() {
+    for (b_layout, b_prefix) in [("flat", ""), ("flux", "b/")] {
+        let output = process(
+            format!(
+                "{HEAD}{}{}",
+                own_stack("a", "./x/a", "flat"),
+                own_stack("b", "./x/b", b_layout)
+            )
+            .as_bytes(),
+        );
+        assert!(!output.failed, "{}", output.stderr);
+        let list: Value = serde_yaml_ng::from_str(&output.yaml).expect("output list");
+        for item in list["items"].as_sequence().expect("items").iter().skip(2) {
+            let stack = item["metadata"]["annotations"]["monitoring-stack.dev/stack"].as_str();
+            let path = item["metadata"]["annotations"]["config.kubernetes.io/path"]
+                .as_str()
+                .unwrap_or_default();
+            let prefix = if stack == Some("a") { "" } else { b_prefix };
+            assert!(
+                path.starts_with(prefix) && !path.starts_with("a/"),
+                "{stack:?}: {path}"
+            );
+        }
+    }
 }

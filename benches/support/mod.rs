@@ -285,3 +285,60 @@ pub fn as_json(text: &str) -> String {
     let value: serde_json::Value = serde_yaml_ng::from_str(text).expect("yaml");
     serde_json::to_string(&value).expect("json")
 }
+
+/// Memory on error and full-read paths (issue 16, class 4b): one ConfigMap whose `data.a` is a
+/// flow sequence of `n` scalars anchored `&a` and whose `data.b` uses `*a` `n` times, about
+/// `5 n` bytes. Its expansion (`n²` nodes) is past the node budget: the run must fail with the
+/// budget error without holding the document's events first.
+pub fn alias_heavy_list(n: usize) -> String {
+    let mut text = String::with_capacity(5 * n + 512);
+    text.push_str("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    text.push_str(
+        "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: aliases\n  data:\n    a: &a [",
+    );
+    for i in 0..n {
+        text.push_str(if i == 0 { "x" } else { ",x" });
+    }
+    text.push_str("]\n    b: [");
+    for i in 0..n {
+        text.push_str(if i == 0 { "*a" } else { ",*a" });
+    }
+    text.push_str("]\n");
+    stack_config(&mut text);
+    text
+}
+
+/// One unowned item (kind `Blob`) holding a flow sequence of `n` one-character scalars, next to
+/// the minimal stack: within the node budget, so it passes through as its text.
+pub fn flow_scalars_list(n: usize) -> String {
+    let mut text = String::with_capacity(2 * n + 512);
+    text.push_str("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n");
+    text.push_str(
+        "- apiVersion: example.com/v1\n  kind: Blob\n  metadata:\n    name: scalars\n  data: [",
+    );
+    for i in 0..n {
+        text.push_str(if i == 0 { "1" } else { ",1" });
+    }
+    text.push_str("]\n");
+    stack_config(&mut text);
+    text
+}
+
+/// The minimal stack as the list's functionConfig.
+fn stack_config(text: &mut String) {
+    text.push_str("functionConfig:\n");
+    for line in MINIMAL_STACK.lines() {
+        let _ = writeln!(text, "  {line}");
+    }
+}
+
+/// `list` (a block-style ResourceList) with its last item's `kind` written twice: an error of
+/// that item's own text.
+pub fn with_duplicate_key_in_last_item(list: &str) -> String {
+    let mut text = list.to_string();
+    let last = text.rfind("\n- ").map_or(0, |at| at + 1);
+    if let Some(kind) = text[last..].find("  kind:") {
+        text.insert_str(last + kind, "  kind: Twice\n");
+    }
+    text
+}

@@ -87,37 +87,7 @@ pub(super) fn scan(text: &str) -> Option<ResourceList> {
         let item = raw.get();
         let start = (item.as_ptr() as usize).checked_sub(base)?;
         let (identity, complete) = if item.starts_with('{') {
-            let raw: RawItem = serde_json::from_str(item).ok()?;
-            let string = |v: Option<serde_json::Value>| match v {
-                Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
-                _ => None,
-            };
-            let api_version = string(raw.api_version);
-            let kind = string(raw.kind);
-            let (name, labels, annotations) = match raw.metadata {
-                Some(m) => (
-                    string(m.name),
-                    m.labels.map(|l| l.into_iter().map(|(k, _)| k).collect()),
-                    m.annotations,
-                ),
-                None => (None, None, None),
-            };
-            let files = annotations
-                .into_iter()
-                .flatten()
-                .filter(|(key, _)| key.contains("config.kubernetes.io/"))
-                .filter_map(|(key, value)| match value {
-                    serde_json::Value::String(value) => Some((key, value)),
-                    _ => None,
-                })
-                .collect();
-            let complete = api_version.is_some() && kind.is_some() && name.is_some();
-            let identity = Identity {
-                kind,
-                name,
-                labels: labels.unwrap_or_default(),
-                files,
-            };
+            let (identity, complete) = identity_of(item)?;
             (Some(identity), complete)
         } else {
             (None, false)
@@ -131,6 +101,44 @@ pub(super) fn scan(text: &str) -> Option<ResourceList> {
     }
     let source = Source::json(text.to_string(), items);
     Some(source.into_list(api_version, function_config))
+}
+
+/// What an item (JSON object text) says of itself, and whether its `apiVersion`, `kind` and
+/// `metadata.name` are non-empty strings; `None` when it does not read.
+#[cfg(feature = "json-items")]
+pub(super) fn identity_of(item: &str) -> Option<(Identity, bool)> {
+    let raw: RawItem = serde_json::from_str(item).ok()?;
+    let string = |v: Option<serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    };
+    let api_version = string(raw.api_version);
+    let kind = string(raw.kind);
+    let (name, labels, annotations) = match raw.metadata {
+        Some(m) => (
+            string(m.name),
+            m.labels.map(|l| l.into_iter().map(|(k, _)| k).collect()),
+            m.annotations,
+        ),
+        None => (None, None, None),
+    };
+    let files = annotations
+        .into_iter()
+        .flatten()
+        .filter(|(key, _)| key.contains("config.kubernetes.io/"))
+        .filter_map(|(key, value)| match value {
+            serde_json::Value::String(value) => Some((key, value)),
+            _ => None,
+        })
+        .collect();
+    let complete = api_version.is_some() && kind.is_some() && name.is_some();
+    let identity = Identity {
+        kind,
+        name,
+        labels: labels.unwrap_or_default(),
+        files,
+    };
+    Some((identity, complete))
 }
 
 /// Writes JSON text as a YAML block sequence entry holding it (`- {...}`), with later lines

@@ -247,7 +247,9 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
     let fast = if text.trim_start().starts_with('{') {
         json_scan(text)
     } else {
-        source::scan(text)
+        source::scan_checked(text)
+            .map_err(FnResult::from)?
+            .map_or_else(|| scan_framed(text), |list| Ok(Some(list)))?
     };
     if let Some(list) = fast {
         return Ok(list);
@@ -263,6 +265,32 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
         }
     })?;
     from_value(document)
+}
+
+/// A list the scanner reads once its framing is plain: a `%YAML 1.1` (or `1.2`) directive and
+/// a `---` line before it, which say only which YAML it is, and CR LF line breaks, which YAML
+/// reads as LF everywhere (a lone CR, several documents or a missing final line break still go
+/// to the full parser). Its items are then copied as their text, like any scanned list's.
+fn scan_framed(text: &str) -> Result<Option<ResourceList>, FnResult> {
+    let crlf = text.contains("\r\n");
+    let normalized: std::borrow::Cow<'_, str> = if crlf {
+        text.replace("\r\n", "\n").into()
+    } else {
+        text.into()
+    };
+    if normalized.contains('\r') {
+        return Ok(None);
+    }
+    let body = ["%YAML 1.1\n---\n", "%YAML 1.2\n---\n", "---\n"]
+        .iter()
+        .find_map(|start| normalized.strip_prefix(start));
+    if body.is_none() && !crlf {
+        return Ok(None); // nothing to take away: the scanner has read this text already
+    }
+    let body = body.unwrap_or(&normalized);
+    // An item's own error names its line in the body: the full parser's, from the whole text,
+    // is wanted (the directive lines come first), so the whole text is read then.
+    source::scan_checked(body).or(Ok(None))
 }
 
 #[cfg(feature = "json-items")]
@@ -412,6 +440,46 @@ mod tests {
             from_json.values().collect::<Vec<_>>()
         );
         assert_eq!(from_json.api_version, API_VERSION_BETA);
+    }
+
+    /// A directive and `---` before the list, or CR LF line breaks, no longer send the whole
+    /// list to the full parser: it is scanned, and reads exactly as the full parser reads it.
+    #[test]
+    fn plain_framing_is_scanned() {
+        let list = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a # note\n  data:\n    x: |\n      one\n      two\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\nfunctionConfig:\n  kind: X\n";
+        let full =
+            |text: &str| from_value(limits::read_document(text).expect("read")).expect("list");
+        let expected = full(list);
+        for framed in [
+            format!("%YAML 1.1\n---\n{list}"),
+            format!("%YAML 1.2\n---\n{list}"),
+            format!("---\n{list}"),
+            list.replace('\n', "\r\n"),
+            format!("%YAML 1.1\r\n---\r\n{}", list.replace('\n', "\r\n")),
+        ] {
+            let mut scanned = parse(framed.as_bytes()).expect("parses");
+            assert!(scanned.source.is_some(), "not scanned: {framed:?}");
+            assert_eq!(full(&framed).items, expected.items);
+            scanned.read(|_| true);
+            assert_eq!(
+                scanned.values().collect::<Vec<_>>(),
+                expected.values().collect::<Vec<_>>(),
+                "{framed:?}"
+            );
+            assert_eq!(scanned.function_config, expected.function_config);
+            assert!(scanned.to_yaml().contains("name: a # note"));
+        }
+        // Still the full parser's: a lone CR, a tag directive, several documents.
+        for odd in [
+            list.replacen('\n', "\r", 1),
+            format!("%TAG !x! tag:example.com,2000:\n---\n{list}"),
+            format!("---\n{list}---\n{list}"),
+        ] {
+            assert!(
+                parse(odd.as_bytes()).map_or(true, |l| l.source.is_none()),
+                "{odd:?}"
+            );
+        }
     }
 
     #[test]

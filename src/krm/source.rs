@@ -30,6 +30,8 @@
 
 use super::{annotations, json, Item, ResourceList, API_VERSION, API_VERSION_BETA, KIND};
 use crate::yaml::limits;
+#[cfg(feature = "streaming-limits")]
+use crate::yaml::stream;
 use serde_yaml_ng::Value;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -86,8 +88,9 @@ struct ItemSource {
     opaque: bool,
     /// The item is JSON text (a JSON ResourceList), written back as a flow mapping.
     json: bool,
-    /// The identity of an opaque item, read by the full parser.
-    identity: Option<Box<Identity>>,
+    /// The identity of an opaque item (read by the probe or the full parser) or a JSON item,
+    /// packed in one allocation.
+    identity: Option<Packed>,
     /// The value of an opaque item that does not read alone (an alias to an anchor in an earlier
     /// item), taken from a reading of the whole list.
     value: Option<Box<Value>>,
@@ -129,6 +132,73 @@ impl Identity {
                 })
                 .collect(),
         }
+    }
+}
+
+/// An [`Identity`] in one allocation (a list of 100,000 JSON items keeps 100,000 of them):
+/// kind, name, the label keys and the file annotations, each string prefixed by its length.
+#[derive(Debug, Clone)]
+struct Packed(Box<[u8]>);
+
+impl Packed {
+    fn new(identity: &Identity) -> Packed {
+        let mut bytes = Vec::new();
+        let mut put = |text: Option<&str>| match text {
+            None => bytes.extend_from_slice(&u32::MAX.to_le_bytes()),
+            Some(text) => {
+                bytes.extend_from_slice(&(text.len() as u32).to_le_bytes());
+                bytes.extend_from_slice(text.as_bytes());
+            }
+        };
+        put(identity.kind.as_deref());
+        put(identity.name.as_deref());
+        for label in &identity.labels {
+            put(Some(label));
+        }
+        put(None);
+        for (key, value) in &identity.files {
+            put(Some(key));
+            put(Some(value));
+        }
+        Packed(bytes.into_boxed_slice())
+    }
+
+    /// The strings in order (`None` for an absent kind or name, and after the labels).
+    fn strings(&self) -> impl Iterator<Item = Option<&str>> {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let length = self.0.get(at..at + 4)?;
+            let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]);
+            at += 4;
+            if length == u32::MAX {
+                return Some(None);
+            }
+            let text = self.0.get(at..at + length as usize)?;
+            at += length as usize;
+            Some(std::str::from_utf8(text).ok())
+        })
+    }
+
+    fn kind(&self) -> Option<&str> {
+        self.strings().next().flatten()
+    }
+
+    fn name(&self) -> Option<&str> {
+        self.strings().nth(1).flatten()
+    }
+
+    fn labels(&self) -> impl Iterator<Item = &str> {
+        self.strings().skip(2).map_while(|label| label)
+    }
+
+    fn file(&self, key: &str) -> Option<&str> {
+        let mut files = self.strings().skip(2).skip_while(Option::is_some).skip(1);
+        while let (Some(Some(k)), Some(value)) = (files.next(), files.next()) {
+            if k == key {
+                return value;
+            }
+        }
+        None
     }
 }
 
@@ -192,14 +262,14 @@ pub struct ItemView<'a> {
 impl ItemView<'_> {
     pub fn kind(&self) -> Option<Cow<'_, str>> {
         if let Some(identity) = &self.item.identity {
-            return identity.kind.as_deref().map(Cow::Borrowed);
+            return identity.kind().map(Cow::Borrowed);
         }
         self.item.kind.map(|s| decode(self.text, s))
     }
 
     pub fn name(&self) -> Option<Cow<'_, str>> {
         if let Some(identity) = &self.item.identity {
-            return identity.name.as_deref().map(Cow::Borrowed);
+            return identity.name().map(Cow::Borrowed);
         }
         self.item.name.map(|s| decode(self.text, s))
     }
@@ -207,7 +277,7 @@ impl ItemView<'_> {
     /// Whether `metadata.labels` has the key (with any value).
     pub fn has_label(&self, key: &str) -> bool {
         if let Some(identity) = &self.item.identity {
-            return identity.labels.iter().any(|k| k == key);
+            return identity.labels().any(|k| k == key);
         }
         self.item
             .labels
@@ -218,11 +288,7 @@ impl ItemView<'_> {
     /// string.
     pub fn annotation(&self, key: &str) -> Option<Cow<'_, str>> {
         if let Some(identity) = &self.item.identity {
-            return identity
-                .files
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| Cow::Borrowed(v.as_str()));
+            return identity.file(key).map(Cow::Borrowed);
         }
         block_value(self.text, self.item.annotations?, key)
     }
@@ -315,7 +381,7 @@ impl Source {
                 needs_value: !item.complete,
                 opaque: true,
                 json: true,
-                identity: Some(Box::new(item.identity.unwrap_or_default())),
+                identity: Some(Packed::new(&item.identity.unwrap_or_default())),
                 ..ItemSource::default()
             })
             .collect();
@@ -325,26 +391,43 @@ impl Source {
     /// Reads each opaque item alone with the full parser, for its identity (and its value, when
     /// the item checks need it). `None` when one does not read alone (an alias to an anchor in
     /// another item, a syntax error): the whole list then goes to the full parser.
-    fn read_opaque_items(&mut self) -> Option<()> {
+    ///
+    /// `Err(None)`: read the whole list with the full parser. `Err(Some(error))`: an item holds an
+    /// error of its own text (a duplicate key, an empty tag, nesting past the limit), which the
+    /// full parser would report for the whole list at the same place: reported without
+    /// reading the whole list (its values would cost many times its size).
+    fn read_opaque_items(&mut self) -> Result<(), Option<limits::ReadError>> {
         // Items that do not read alone, read once with the whole list when there are any.
         let mut whole: Option<Vec<Value>> = None;
         for index in 0..self.items.len() {
             if !self.items[index].opaque || self.items[index].json {
                 continue;
             }
+            // Most opaque items give their identity to a streaming pass, without a value tree
+            // (an item of millions of nodes then costs little more than its text).
+            if let Some((identity, complete)) = self.probe_identity(index) {
+                let item = &mut self.items[index];
+                item.needs_value = !complete;
+                item.identity = Some(Packed::new(&identity));
+                continue;
+            }
             let value = match self.read_alone(index) {
                 Ok(Some(value)) => value,
-                Ok(None) => return None,
+                Ok(None) => return Err(None),
                 // An alias to an anchor in an earlier item.
                 Err(error) if error.message.contains("unknown anchor") => {
                     if whole.is_none() {
-                        whole = Some(self.read_whole()?);
+                        whole = Some(self.read_whole().ok_or(None)?);
                     }
-                    let value = whole.as_ref()?.get(index)?.clone();
+                    let value = whole
+                        .as_ref()
+                        .and_then(|items| items.get(index))
+                        .ok_or(None)?
+                        .clone();
                     self.items[index].value = Some(Box::new(value.clone()));
                     value
                 }
-                Err(_) => return None,
+                Err(error) => return Err(self.relocate(index, error)),
             };
             let identity = Identity::of(&value);
             let present = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
@@ -357,9 +440,108 @@ impl Source {
                 && api_version
                 && present(&identity.kind)
                 && present(&identity.name));
-            item.identity = Some(Box::new(identity));
+            item.identity = Some(Packed::new(&identity));
         }
-        Some(())
+        Ok(())
+    }
+
+    /// An error of item `index` read alone as the full parser reports it for the whole list
+    /// (`items[index]` and the line in the whole text), when the error is the item text's own;
+    /// `None` for any other (a syntax error, a budget the whole list counts differently).
+    fn relocate(&self, index: usize, error: limits::ReadError) -> Option<limits::ReadError> {
+        let own = error.message.starts_with("duplicate key")
+            || error.message.starts_with("empty YAML tag")
+            || error.message.contains("(MAX_DEPTH) (line ");
+        if !own {
+            return None;
+        }
+        let rest = error.path?.strip_prefix("items[0]")?.to_string();
+        let (message, location) = error.message.rsplit_once(" (line ")?;
+        let (line, column) = location.split_once(", column ")?;
+        let line: usize = line.parse().ok()?;
+        let item = self.items.get(index)?;
+        // Line 1 of the item read alone is `items:`, line 2 the item's first.
+        let first = memchr_count(&self.text.as_bytes()[..item.start as usize]) + 1;
+        Some(limits::ReadError {
+            message: format!(
+                "{message} (line {}, column {column}",
+                (line + first).checked_sub(2)?
+            ),
+            path: Some(format!("items[{index}]{rest}")),
+        })
+    }
+
+    /// The identity of opaque item `index` (and whether its `apiVersion`, `kind` and
+    /// `metadata.name` are non-empty strings) as [`read_alone`](Self::read_alone) and
+    /// [`Identity::of`] would give it, read by [`stream::probe`] without building the value;
+    /// `None` when the probe is not certain (aliases, tags, merge keys, ...), or the item is
+    /// not a mapping: then it is read in full.
+    #[cfg(not(feature = "streaming-limits"))]
+    fn probe_identity(&self, _: usize) -> Option<(Identity, bool)> {
+        None
+    }
+
+    #[cfg(feature = "streaming-limits")]
+    fn probe_identity(&self, index: usize) -> Option<(Identity, bool)> {
+        use stream::{Found, Step};
+        let item = self.items.get(index)?;
+        let mut document = String::with_capacity(item.range().len() + 8);
+        document.push_str("items:\n");
+        document.push_str(&self.text[item.range()]);
+        let item = |rest: &[Step<'static>]| -> Vec<Step<'static>> {
+            [Step::Key("items"), Step::Index(0)]
+                .into_iter()
+                .chain(rest.iter().copied())
+                .collect()
+        };
+        let meta = |key: &'static str| item(&[Step::Key("metadata"), Step::Key(key)]);
+        let mut paths = vec![
+            vec![Step::Key("items")],
+            item(&[]),
+            item(&[Step::Key("apiVersion")]),
+            item(&[Step::Key("kind")]),
+            meta("name"),
+            meta("labels"),
+        ];
+        for key in FILE_ANNOTATIONS {
+            paths.push(item(&[
+                Step::Key("metadata"),
+                Step::Key("annotations"),
+                Step::Key(key),
+            ]));
+        }
+        let wanted: Vec<&[Step<'_>]> = paths.iter().map(Vec::as_slice).collect();
+        let mut found = stream::probe(&document, &wanted)?.into_iter();
+        let mut next = || found.next().flatten();
+        if next() != Some(Found::Sequence(1)) || !matches!(next(), Some(Found::Mapping(_))) {
+            return None;
+        }
+        let string = |found: Option<Found>| match found {
+            Some(Found::String(s)) => Some(s),
+            _ => None,
+        };
+        let api_version = string(next());
+        let kind = string(next());
+        let name = string(next());
+        let labels = match next() {
+            Some(Found::Mapping(keys)) => keys,
+            _ => Vec::new(),
+        };
+        let files = FILE_ANNOTATIONS
+            .iter()
+            .filter_map(|key| Some((key.to_string(), string(next())?)))
+            .collect();
+        let present = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.is_empty());
+        let complete = present(&api_version) && present(&kind) && present(&name);
+        Some((
+            Identity {
+                kind,
+                name,
+                labels,
+                files,
+            },
+            complete,
+        ))
     }
 
     /// Whether an item's value depends on an anchor in another item.
@@ -408,7 +590,32 @@ impl Source {
 
 /// Splits `text` into a ResourceList whose items are `Item::Source` (with their values, for items
 /// the checks must see), or `None` when the text is not of the form the scanner reads.
+#[cfg(test)]
 pub(super) fn scan(text: &str) -> Option<ResourceList> {
+    scan_checked(text).ok().flatten()
+}
+
+/// [`scan`], or the error of an item that the full parser would report for the whole list
+/// ([`Source::read_opaque_items`]).
+pub(super) fn scan_checked(text: &str) -> Result<Option<ResourceList>, limits::ReadError> {
+    let Some((source, api_version, function_config)) = scan_items(text) else {
+        return Ok(None);
+    };
+    let mut source = source;
+    match source.read_opaque_items() {
+        Ok(()) => Ok(Some(source.into_list(api_version, function_config))),
+        Err(None) => Ok(None),
+        Err(Some(error)) => Err(error),
+    }
+}
+
+/// The newlines in `bytes`.
+fn memchr_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
+}
+
+/// The text split into items (opaque items not read yet), its apiVersion and functionConfig.
+fn scan_items(text: &str) -> Option<(Source, String, Option<Value>)> {
     // A text that does not end its last line (a block scalar at the very end would lose or
     // gain its final line break when copied) goes to the full parser.
     if text.len() >= u32::MAX as usize || !text.ends_with('\n') {
@@ -438,12 +645,11 @@ pub(super) fn scan(text: &str) -> Option<ResourceList> {
             }
         }
     };
-    let mut source = Source {
+    let source = Source {
         text: text.to_string(),
         items: scanned.items,
     };
-    source.read_opaque_items()?;
-    Some(source.into_list(api_version, function_config))
+    Some((source, api_version, function_config))
 }
 
 /// Writes the items of a list that holds source items after `header`: source items as
@@ -514,7 +720,10 @@ impl Writer {
     fn leave_place(&mut self) {
         if self.in_place {
             self.in_place = false;
-            self.out.reserve(self.buffer.len());
+            // Room for what the output adds (JSON items grow by `- ` each, the generated
+            // objects come last): growing past the reservation would double the buffer.
+            self.out
+                .reserve(self.buffer.len() + self.buffer.len() / 8 + (1 << 20));
             self.out.extend_from_slice(&self.buffer[..self.written]);
         }
     }
@@ -830,6 +1039,8 @@ impl<'a> Scanner<'a> {
         self.stack.truncate(items_level + 1);
         self.pending = None;
         self.block = None;
+        // The opaque item's nodes are the full parser's to count (it reads the item alone).
+        self.nodes = 0;
         let item = self.current_item()?;
         item.opaque = true;
         item.kind = None;
@@ -1251,6 +1462,9 @@ impl<'a> Scanner<'a> {
             b'[' | b'{' => {
                 let (after, scalars) = flow(line, column).ok_or(Unsupported)?;
                 self.nodes += scalars;
+                if self.nodes > MAX_NODES {
+                    return Err(Unsupported);
+                }
                 if !comment_or_end(&line[after..]) {
                     return Err(Unsupported);
                 }
@@ -1818,6 +2032,63 @@ functionConfig:
 
     /// Per-item fallback: an item the scanner cannot follow is read alone and written back as
     /// its text; the items around it stay text too.
+    /// An item's own error (a duplicate key, nesting past the limit) is reported as the full
+    /// parser reports it for the whole list, without reading the whole list.
+    #[test]
+    fn an_items_own_error_is_the_whole_lists() {
+        let deep = format!("{}{}", "[".repeat(120), "]".repeat(120));
+        let bad_items = [
+            "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b, name: c}\n".to_string(),
+            "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: b\n  data: {x: 1}\n  data: {y: 2}\n".to_string(),
+            format!("- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: b\n  data:\n    x: {deep}\n"),
+        ];
+        for indent in ["", "  "] {
+            for bad in &bad_items {
+                let items = [
+                    "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n",
+                    bad,
+                    "- {apiVersion: v1, kind: ConfigMap, metadata: {name: z}}\n",
+                ];
+                let mut text =
+                    "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n".to_string();
+                for line in items.concat().lines() {
+                    text.push_str(&format!("{indent}{line}\n"));
+                }
+                text.push_str("functionConfig:\n  kind: X\n");
+                let expected =
+                    limits::read_document(&text).expect_err("the full parser refuses it");
+                let error = scan_checked(&text).expect_err("the item's own error");
+                assert_eq!(error, expected, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn packed_identities_answer_what_they_hold() {
+        let identity = Identity {
+            kind: Some("ConfigMap".into()),
+            name: None,
+            labels: vec!["app".into(), String::new(), "x/y".into()],
+            files: vec![
+                (annotations::PATH.into(), "a/b.yaml".into()),
+                (annotations::INDEX.into(), "3".into()),
+            ],
+        };
+        let packed = Packed::new(&identity);
+        assert_eq!(packed.kind(), Some("ConfigMap"));
+        assert_eq!(packed.name(), None);
+        assert_eq!(packed.labels().collect::<Vec<_>>(), ["app", "", "x/y"]);
+        assert_eq!(packed.file(annotations::PATH), Some("a/b.yaml"));
+        assert_eq!(packed.file(annotations::INDEX), Some("3"));
+        assert_eq!(packed.file(annotations::LEGACY_PATH), None);
+        let empty = Packed::new(&Identity::default());
+        assert_eq!(
+            (empty.kind(), empty.name(), empty.labels().count()),
+            (None, None, 0)
+        );
+        assert_eq!(empty.file(annotations::PATH), None);
+    }
+
     #[test]
     fn odd_items_are_read_alone_and_kept_as_text() {
         let head = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: A\n  metadata:\n    name: before\n";

@@ -15,7 +15,9 @@ pub struct FluxSpec {
     pub timeout: FluxDuration,
     /// The Flux source that holds the rendered tree.
     pub source_ref: SourceRef,
-    /// Repository path of the rendered tree; component folders are below it.
+    /// Repository path of the rendered tree; component folders are below it. In a package of
+    /// several stacks, each flux-layout stack's tree is the package's folder named after the
+    /// stack, so this must be `<package path>/<stack name>`.
     pub path: RepoPath,
 }
 

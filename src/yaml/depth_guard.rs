@@ -10,7 +10,8 @@
 //! any other problem, a syntax error included, is left to the full reader.
 //!
 //! The only `unsafe` code of the library crate: the calls into `unsafe_libyaml` (the C libyaml
-//! translated to Rust, which serde_yaml_ng itself drives the same way).
+//! translated to Rust, which serde_yaml_ng itself drives the same way). Its [`Parser`] also
+//! feeds the streaming passes of [`super::stream`] (node budget, fields without a value tree).
 #![allow(unsafe_code)]
 
 type Segment = super::path::Segment<String>;
@@ -65,14 +66,50 @@ impl Frame {
     }
 }
 
+/// What kind of event the parser produced ([`Event`]).
+#[cfg(feature = "streaming-limits")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EventKind {
+    StreamStart,
+    StreamEnd,
+    DocumentStart,
+    DocumentEnd,
+    Alias,
+    Scalar,
+    SequenceStart,
+    SequenceEnd,
+    MappingStart,
+    MappingEnd,
+}
+
+/// One event of the parser, with what the streaming passes ([`super::stream`]) need of it.
+#[cfg(feature = "streaming-limits")]
+#[derive(Debug, Clone)]
+pub(super) struct Event {
+    pub kind: EventKind,
+    /// 0-based line and column where the event starts.
+    pub line: usize,
+    pub column: usize,
+    /// The node's anchor (`&a`), or for an alias the anchor it names.
+    pub anchor: Option<Box<[u8]>>,
+    /// The node has an explicit tag.
+    pub tagged: bool,
+    /// A scalar in plain style (not quoted, not a block scalar).
+    pub plain: bool,
+    /// A scalar's length in bytes.
+    pub length: usize,
+    /// A scalar's text, when asked for.
+    pub text: Option<String>,
+}
+
 /// The parser, boxed: it keeps pointers into itself and into `input` while it runs.
-struct Parser<'input> {
+pub(super) struct Parser<'input> {
     sys: Box<MaybeUninit<unsafe_sys::yaml_parser_t>>,
     _input: &'input [u8],
 }
 
 impl<'input> Parser<'input> {
-    fn new(input: &'input [u8]) -> Option<Self> {
+    pub(super) fn new(input: &'input [u8]) -> Option<Self> {
         let mut parser = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
         // SAFETY: initialize fills the struct in place; the input outlives the parser (the
         // `'input` borrow), and the box is never moved out of while the parser lives.
@@ -125,6 +162,86 @@ impl<'input> Parser<'input> {
             });
             unsafe_sys::yaml_event_delete(event);
             Some((kind, mark, text))
+        }
+    }
+}
+
+#[cfg(feature = "streaming-limits")]
+impl Parser<'_> {
+    /// The next event, with a scalar's text when `want_text`; `None` at a syntax error (the
+    /// parser must not be asked again after one).
+    pub(super) fn event(&mut self, want_text: bool) -> Option<Event> {
+        let mut event = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
+        // SAFETY: the parser was initialised in `new`; a successful parse fills `event`, whose
+        // union member is read only for its own event type, and which is released with
+        // yaml_event_delete exactly once. Anchors, tags and values are NUL-terminated or have
+        // their length, as libyaml documents.
+        unsafe {
+            let parser = self.sys.as_mut_ptr();
+            if unsafe_sys::yaml_parser_parse(parser, event.as_mut_ptr()).fail {
+                return None;
+            }
+            let raw = event.as_mut_ptr();
+            let mark = (*raw).start_mark;
+            let c_string = |pointer: *mut u8| -> Option<Box<[u8]>> {
+                if pointer.is_null() {
+                    return None;
+                }
+                let mut length = 0;
+                while *pointer.add(length) != 0 {
+                    length += 1;
+                }
+                Some(std::slice::from_raw_parts(pointer, length).into())
+            };
+            let mut out = Event {
+                kind: EventKind::StreamStart,
+                line: mark.line as usize,
+                column: mark.column as usize,
+                anchor: None,
+                tagged: false,
+                plain: false,
+                length: 0,
+                text: None,
+            };
+            match (*raw).type_ {
+                unsafe_sys::YAML_STREAM_START_EVENT => {}
+                unsafe_sys::YAML_STREAM_END_EVENT => out.kind = EventKind::StreamEnd,
+                unsafe_sys::YAML_DOCUMENT_START_EVENT => out.kind = EventKind::DocumentStart,
+                unsafe_sys::YAML_DOCUMENT_END_EVENT => out.kind = EventKind::DocumentEnd,
+                unsafe_sys::YAML_ALIAS_EVENT => {
+                    out.kind = EventKind::Alias;
+                    out.anchor = c_string((*raw).data.alias.anchor);
+                }
+                unsafe_sys::YAML_SCALAR_EVENT => {
+                    let scalar = (*raw).data.scalar;
+                    out.kind = EventKind::Scalar;
+                    out.anchor = c_string(scalar.anchor);
+                    out.tagged = !scalar.tag.is_null();
+                    out.plain = scalar.style == unsafe_sys::YAML_PLAIN_SCALAR_STYLE;
+                    out.length = scalar.length as usize;
+                    if want_text {
+                        let bytes = std::slice::from_raw_parts(scalar.value, out.length);
+                        out.text = Some(String::from_utf8_lossy(bytes).into_owned());
+                    }
+                }
+                unsafe_sys::YAML_SEQUENCE_START_EVENT => {
+                    let start = (*raw).data.sequence_start;
+                    out.kind = EventKind::SequenceStart;
+                    out.anchor = c_string(start.anchor);
+                    out.tagged = !start.tag.is_null();
+                }
+                unsafe_sys::YAML_SEQUENCE_END_EVENT => out.kind = EventKind::SequenceEnd,
+                unsafe_sys::YAML_MAPPING_START_EVENT => {
+                    let start = (*raw).data.mapping_start;
+                    out.kind = EventKind::MappingStart;
+                    out.anchor = c_string(start.anchor);
+                    out.tagged = !start.tag.is_null();
+                }
+                unsafe_sys::YAML_MAPPING_END_EVENT => out.kind = EventKind::MappingEnd,
+                _ => out.kind = EventKind::StreamEnd,
+            }
+            unsafe_sys::yaml_event_delete(raw);
+            Some(out)
         }
     }
 }

@@ -133,10 +133,54 @@ fn check_nesting(text: &str, stream: bool) -> Result<(), ReadError> {
     })
 }
 
+/// Refuses a stream that expands past its node budget before the full reader holds its
+/// events (see [`super::stream::expansion`]), with the message, location and path the full
+/// reader gives. Only a text with an alias (`*`), or one long enough that the budget's cap is
+/// below one node per byte, can expand past the budget.
+#[cfg(not(feature = "streaming-limits"))]
+fn check_expansion(_: &str, _: bool) -> Result<(), ReadError> {
+    Ok(())
+}
+
+#[cfg(feature = "streaming-limits")]
+fn check_expansion(text: &str, stream: bool) -> Result<(), ReadError> {
+    let budget = node_budget(text.len());
+    if text.len() < budget && !text.as_bytes().contains(&b'*') {
+        return Ok(());
+    }
+    let Err(exceeded) = super::stream::expansion(text, budget, 4) else {
+        return Ok(());
+    };
+    let within = if stream && exceeded.document > 0 {
+        format!(" in document {}", exceeded.document + 1)
+    } else {
+        String::new()
+    };
+    Err(ReadError {
+        message: format!(
+            "{}{within} (line {}, column {})",
+            node_budget_message(budget),
+            exceeded.line,
+            exceeded.column
+        ),
+        path: (!exceeded.path.is_empty()).then(|| format_path(&exceeded.path)),
+    })
+}
+
+/// The error of a document past its node budget.
+fn node_budget_message(budget: usize) -> String {
+    format!(
+        "input expands to more than {budget} YAML nodes (the budget is {NODE_BUDGET_BASE} + \
+         {NODES_PER_INPUT_BYTE} per byte of input, at most MAX_NODES = {MAX_NODES}); an \
+         alias counts at every use, so this stops alias bombs (\"billion laughs\")"
+    )
+}
+
 /// Reads a stream that must hold exactly one YAML document.
 pub fn read_document(text: &str) -> Result<Value, ReadError> {
     check_size(text.as_bytes())?;
     check_nesting(text, false)?;
+    check_expansion(text, false)?;
     read_document_unguarded(text)
 }
 
@@ -152,6 +196,7 @@ fn read_document_unguarded(text: &str) -> Result<Value, ReadError> {
 pub fn read_documents(text: &str) -> Result<Vec<Value>, ReadError> {
     check_size(text.as_bytes())?;
     check_nesting(text, true)?;
+    check_expansion(text, true)?;
     read_documents_unguarded(text)
 }
 
@@ -219,12 +264,7 @@ impl State {
         self.nodes += 1;
         self.text_bytes += text_bytes;
         if self.nodes > self.node_budget {
-            return Err(self.fail(format!(
-                "input expands to more than {} YAML nodes (the budget is {NODE_BUDGET_BASE} + \
-                 {NODES_PER_INPUT_BYTE} per byte of input, at most MAX_NODES = {MAX_NODES}); an \
-                 alias counts at every use, so this stops alias bombs (\"billion laughs\")",
-                self.node_budget
-            )));
+            return Err(self.fail(node_budget_message(self.node_budget)));
         }
         if self.text_bytes > MAX_TEXT_BYTES {
             return Err(self.fail(format!(
@@ -511,6 +551,44 @@ mod tests {
             guarded.message.contains("in document 2"),
             "{}",
             guarded.message
+        );
+    }
+
+    /// The expansion pass finds the node-budget error the full reader would report, with its
+    /// path, before the full reader holds the document's events.
+    #[cfg(feature = "streaming-limits")]
+    #[test]
+    fn expansion_guard_reports_what_the_reader_reports() {
+        let wide = |n: usize, at: &str| {
+            format!(
+                "items:\n- data:\n    a: &a [{}]\n    {at}: [{}]\n",
+                vec!["x"; n].join(","),
+                vec!["*a"; n].join(",")
+            )
+        };
+        let nested = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
+        for text in [wide(3000, "b"), wide(1000, "b"), nested.to_string()] {
+            let guarded = read_document(&text);
+            let unguarded = read_document_unguarded(&text);
+            match (&guarded, &unguarded) {
+                (Err(g), Err(u)) => {
+                    assert_eq!(g.path, u.path, "{}", &text[..40]);
+                    let strip = |m: &str| m.split(" (line").next().unwrap_or("").to_string();
+                    // The location is the alias whose use passes the budget (the reader's is
+                    // the node inside the anchor's text it had reached).
+                    assert_eq!(strip(&g.message), strip(&u.message));
+                }
+                (Ok(_), Ok(_)) => {}
+                _ => panic!("{guarded:?} / {unguarded:?}"),
+            }
+        }
+        assert!(read_document(&wide(3000, "b")).is_err());
+        assert!(read_document(&wide(100, "b")).is_ok());
+        // Anchors are per document; the count is over the stream.
+        let stream = format!("{}---\nx: *a\n", wide(10, "b"));
+        assert_eq!(
+            read_documents(&stream).err(),
+            read_documents_unguarded(&stream).err()
         );
     }
 

@@ -107,11 +107,22 @@ fn kind_key(object: &Value) -> String {
     )
 }
 
+/// A repository path without `.` and empty segments (`./a//b/` → `a/b`, `./` → ``).
+fn normalise(path: &str) -> String {
+    path.split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Problems of a flux-layout stack's apply order; `None` for the flat layout (no Flux
-/// Kustomizations: `kubectl apply` has no order to check).
+/// Kustomizations: `kubectl apply` has no order to check). `package_path` is the repository
+/// path of the package the objects' file paths are relative to: `flux_path` itself for a
+/// package of one stack, its parent when the stack's files are in a folder of their own.
 pub fn check(
     stack: &Deployed,
     flux_path: &str,
+    package_path: &str,
     prerequisite_apis: &[String],
     prerequisite_namespaces: &[String],
     is_builtin: impl Fn(&str) -> bool,
@@ -128,28 +139,38 @@ pub fn check(
     if kustomizations.is_empty() {
         return None;
     }
+    // Files by their repository path, as Flux sees them.
+    let package = normalise(package_path);
+    let package = package.as_str();
     let mut files: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for object in &stack.generated {
-        files
-            .entry(path_of(object).to_string())
-            .or_default()
-            .push(object);
+        let path = match (package, path_of(object)) {
+            ("", path) => path.to_string(),
+            (package, path) => format!("{package}/{path}"),
+        };
+        files.entry(path).or_default().push(object);
     }
-    let root_path = flux_path.trim_start_matches("./").trim_end_matches('/');
+    let root_path = normalise(flux_path);
+    let root_path = root_path.as_str();
     let mut nodes: BTreeMap<Stage, Node> = BTreeMap::new();
     let mut owner_of_release: BTreeMap<String, Stage> = BTreeMap::new();
     let mut folders: Vec<(Stage, String, Option<&Value>)> =
-        vec![(ROOT.to_string(), String::new(), None)];
+        vec![(ROOT.to_string(), root_path.to_string(), None)];
     for k in &kustomizations {
         let path = k
             .pointer("/spec/path")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let path = path.trim_start_matches("./").trim_end_matches('/');
-        let folder = path
-            .strip_prefix(root_path)
-            .map(|f| f.trim_start_matches('/').to_string())
-            .unwrap_or_else(|| format!("<outside flux.path: {path}>"));
+        let path = normalise(path);
+        let path = path.as_str();
+        let folder = if root_path.is_empty()
+            || path == root_path
+            || path.starts_with(&format!("{root_path}/"))
+        {
+            path.to_string()
+        } else {
+            format!("<outside flux.path: {path}>")
+        };
         folders.push((format!("Kustomization {}", name_of(k)), folder, Some(k)));
     }
     for (stage, folder, kustomization) in &folders {
