@@ -6,7 +6,8 @@
 //! The inputs are `bench/run.sh`'s (benches/support): an alias-heavy item past the node budget
 //! (the error must come before the document's events are held), 3.9 million flow scalars in one
 //! unowned item, 100,000 objects as a JSON ResourceList, a 10 MB list behind a `%YAML` directive
-//! and with CR LF line breaks, and a 10 MB list whose last item has a duplicate key.
+//! and with CR LF line breaks, a 10 MB list whose last item has a duplicate key, and a 10 MB
+//! list followed by a second document.
 
 #[path = "../benches/support/mod.rs"]
 mod support;
@@ -99,6 +100,11 @@ fn peak_memory_stays_within_three_times_the_input_plus_50_mb() {
         (
             "10 MB list, a duplicate key in its last item",
             duplicate_key,
+            true,
+        ),
+        (
+            "10 MB list followed by a second document (an error)",
+            format!("{ten_mb}---\nkind: ConfigMap\n"),
             true,
         ),
     ];

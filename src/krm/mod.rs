@@ -254,12 +254,19 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
     if let Some(list) = fast {
         return Ok(list);
     }
+    let several = || {
+        FnResult::error(
+            "input holds several YAML documents: expected exactly one ResourceList (use `monitoring-stack render FILE` for a plain stream)",
+        )
+    };
+    // Said before the full reader builds the first document (memory: issue 16).
+    if crate::yaml::depth_guard::several_documents(text) {
+        return Err(several());
+    }
     // Bounded: size, nesting depth and alias expansion are limited (see `limits`).
     let document: Value = limits::read_document(text).map_err(|e| {
         if e.message.contains("more than one document") {
-            FnResult::error(
-                "input holds several YAML documents: expected exactly one ResourceList (use `monitoring-stack render FILE` for a plain stream)",
-            )
+            several()
         } else {
             FnResult::from(e)
         }

@@ -253,6 +253,30 @@ impl Drop for Parser<'_> {
     }
 }
 
+/// Whether `text` holds a second document. Found from the parser's events, without building a
+/// node: the full reader builds the whole first document before it notices, which for a large
+/// list costs many times its size in memory. A syntax error answers `false` (the full reader
+/// reports it).
+pub fn several_documents(text: &str) -> bool {
+    let Some(mut parser) = Parser::new(text.as_bytes()) else {
+        return false;
+    };
+    let mut starts = 0;
+    loop {
+        match parser.next(false) {
+            None => return false,
+            Some((unsafe_sys::YAML_STREAM_END_EVENT, _, _)) => return false,
+            Some((unsafe_sys::YAML_DOCUMENT_START_EVENT, _, _)) => {
+                starts += 1;
+                if starts > 1 {
+                    return true;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
 /// Checks that no document of `text` nests collections deeper than `max_depth` (the document's
 /// root collection is level 1). Keys are recorded for the first `path_segments` levels.
 pub fn check(text: &str, max_depth: usize, path_segments: usize) -> Result<(), TooDeep> {
@@ -328,6 +352,15 @@ pub fn check(text: &str, max_depth: usize, path_segments: usize) -> Result<(), T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn several_documents_are_found_without_reading_them() {
+        assert!(!several_documents("a: 1\n"));
+        assert!(!several_documents("---\na: 1\n...\n"));
+        assert!(several_documents("a: 1\n---\nb: 2\n"));
+        assert!(several_documents("---\n---\n"));
+        assert!(!several_documents("a: [\n")); // a syntax error: the full reader's
+    }
 
     #[test]
     fn stops_at_the_first_collection_past_the_limit() {
