@@ -18,6 +18,7 @@
 pub mod collections;
 pub mod diff;
 mod function;
+mod json;
 pub mod krm;
 pub mod output_dir;
 pub mod spec;

@@ -16,11 +16,11 @@ mod tests;
 
 use super::object::{self, object};
 use super::{with_resources, ChartFolder, Component, Context};
+use crate::json::json;
 use crate::spec::{ExtraValues, RelabelRule, Resources};
 use crate::versions;
 use config::{Block, Expr, Statements};
 use serde::Serialize;
-use serde_json::json;
 use serde_yaml_ng::Value;
 
 pub const OPERATOR_FOLDER: &str = "alloy-operator";

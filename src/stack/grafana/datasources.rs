@@ -5,10 +5,10 @@
 //! placeholder) is needed.
 
 use super::{instance_selector, namespace, InstanceSelector, GRAFANA_API, LOKI_UID, MIMIR_UID};
+use crate::json::json;
 use crate::stack::object::object;
 use crate::stack::Context;
 use serde::Serialize;
-use serde_json::json;
 use serde_yaml_ng::Value;
 
 /// The header Loki and Mimir read the tenant from.
