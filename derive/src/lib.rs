@@ -94,14 +94,6 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     de_generics.params.insert(0, syn::parse_quote!('de));
     let (de_impl_generics, _, _) = de_generics.split_for_impl();
 
-    // How one field's value is read from the deserializer `__d`.
-    let value_of = |field: &Field| match &field.with {
-        Some(path) => quote!(#path(__d)?),
-        None => {
-            let ty = field.ty;
-            quote!(<#ty as ::serde::Deserialize>::deserialize(__d)?)
-        }
-    };
     let default_of = |field: &Field| match &field.default {
         Default_::Path(path) => Some(quote!(#path())),
         Default_::Trait => Some(quote!(::core::default::Default::default())),
@@ -127,8 +119,12 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             .enumerate()
             .map(|(index, field)| {
                 let ident = field.ident;
-                let value = value_of(field);
-                quote!(#index => state.#ident = #value,)
+                match &field.with {
+                    Some(path) => quote!(#index => state.#ident = #path(__d)?,),
+                    None => {
+                        quote!(#index => crate::spec::fields::read_into(&mut state.#ident, __d)?,)
+                    }
+                }
             })
             .collect::<Vec<_>>();
         finish = quote!(::core::result::Result::Ok(state));
@@ -143,8 +139,14 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             .enumerate()
             .map(|(index, field)| {
                 let slot = syn::Index::from(index);
-                let value = value_of(field);
-                quote!(#index => state.#slot = ::core::option::Option::Some(#value),)
+                match &field.with {
+                    Some(path) => {
+                        quote!(#index => state.#slot = ::core::option::Option::Some(#path(__d)?),)
+                    }
+                    None => {
+                        quote!(#index => crate::spec::fields::read_some(&mut state.#slot, __d)?,)
+                    }
+                }
             })
             .collect::<Vec<_>>();
         let mut slot = 0;

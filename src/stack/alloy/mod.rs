@@ -245,8 +245,9 @@ pub mod rbac {
     //! Alloy chart's broad default (which includes Secrets and ConfigMaps cluster-wide). Each is
     //! (namespaced resources, cluster-scoped resources and URLs): the chart's `rbac.rules` and
     //! `rbac.clusterRules`, both rendered into the one ClusterRole.
+    use crate::json::json;
     use crate::spec::AlloyMetricsSpec;
-    use serde_json::{json, Value};
+    use serde_json::Value;
 
     const READ: [&str; 3] = ["get", "list", "watch"];
 
