@@ -1,22 +1,26 @@
-//! `json!`, serde_json's macro with smaller code: the expansion builds its objects' bodies with
-//! it, and serde_json's `json!` inlines, for every entry, the key's allocation, the map insert
-//! and the drop of the replaced value, and for every value `to_value(..).unwrap()` with its
-//! panic location. Here an entry is one call ([`Key::put`]) and a value one call ([`leaf`]):
-//! the same values, in the same order, and 14 KB less WebAssembly in the npm module.
+//! `json!` for the expansion's bodies, with smaller code than serde_json's. serde_json's `json!`
+//! inlines, for every entry, the key's allocation, the map insert and the drop of the replaced
+//! value, and for every value `to_value(..).unwrap()` with its panic location: about 50 bytes
+//! of WebAssembly per entry, most of the expansion's code.
 //!
-//! The rules are serde_json's (1.0.154, `src/macros.rs`, MIT or Apache-2.0) with those two
-//! expansions replaced. Use it as `use crate::json::json;`.
+//! Here the proc macro `json_template` (derive/src/json.rs) turns the constant part of a body
+//! (keys, strings, `null`, booleans, nesting) into one byte string, [`build`] reads it at run
+//! time, and each Rust expression in the body is a reference handed to `build` ([`Hole`]),
+//! turned into a value by `to_value` as serde_json's macro does: the same values, in the same
+//! order. Together with the two rules below, about 20 KB less WebAssembly in the npm module.
+//!
+//! A body whose keys are not all string literals (`{ key: value }` with a computed key) goes
+//! through `json_internal!`: serde_json's rules (1.0.154, `src/macros.rs`, MIT or Apache-2.0)
+//! with an entry as one call ([`Key::put`]) and a value as one call ([`leaf`]).
+//!
+//! Use it as `use crate::json::json;`.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// Builds a `serde_json::Value` from JSON-like syntax, as `serde_json::json!` does.
-macro_rules! json {
-    ($($json:tt)+) => {
-        $crate::json::json_internal!($($json)+)
-    };
-}
-pub(crate) use json;
+/// Builds a `serde_json::Value` from JSON-like syntax, as `serde_json::json!` does: compiled to
+/// a template by the proc macro `json_template` (derive/src/json.rs) and built by [`build`].
+pub(crate) use monitoring_stack_derive::json_template as json;
 
 #[doc(hidden)]
 macro_rules! json_internal {
@@ -245,6 +249,93 @@ macro_rules! json_expect_expr_comma {
 
 #[allow(unused_imports)]
 pub(crate) use {json_expect_expr_comma, json_internal, json_unexpected};
+
+/// The value a `json!` template describes (the encoding is in derive/src/json.rs), with the
+/// expressions (`holes`) in the order they are written, each turned into a value as `json!`
+/// does (`to_value`) when the template reaches it.
+pub fn build(template: &'static [u8], holes: &[&dyn Hole]) -> Value {
+    let mut reader = Template {
+        bytes: template,
+        at: 0,
+        holes: holes.iter(),
+    };
+    reader.value()
+}
+
+/// An expression of a `json!` body: any `Serialize` value (one vtable per type; the call site
+/// only hands over a reference).
+pub trait Hole {
+    fn to_json(&self) -> Value;
+}
+
+impl<T: Serialize + ?Sized> Hole for T {
+    fn to_json(&self) -> Value {
+        leaf(self)
+    }
+}
+
+struct Template<'h> {
+    bytes: &'static [u8],
+    at: usize,
+    holes: std::slice::Iter<'h, &'h dyn Hole>,
+}
+
+impl Template<'_> {
+    fn byte(&mut self) -> u8 {
+        let byte = self.bytes.get(self.at).copied().unwrap_or(b'n');
+        self.at += 1;
+        byte
+    }
+
+    fn len(&mut self) -> usize {
+        let mut len = 0;
+        let mut shift = 0;
+        loop {
+            let byte = self.byte();
+            len |= usize::from(byte & 0x7f) << shift;
+            if byte < 0x80 || shift > 28 {
+                return len;
+            }
+            shift += 7;
+        }
+    }
+
+    fn string(&mut self) -> String {
+        let len = self.len();
+        let end = (self.at + len).min(self.bytes.len());
+        let text = std::str::from_utf8(&self.bytes[self.at.min(end)..end]).unwrap_or_default();
+        self.at = end;
+        text.to_owned()
+    }
+
+    fn value(&mut self) -> Value {
+        match self.byte() {
+            b't' => Value::Bool(true),
+            b'f' => Value::Bool(false),
+            b'h' => self.holes.next().map_or(Value::Null, |hole| hole.to_json()),
+            b's' => Value::String(self.string()),
+            b'[' => {
+                let len = self.len();
+                let mut items = Vec::with_capacity(len);
+                for _ in 0..len {
+                    items.push(self.value());
+                }
+                Value::Array(items)
+            }
+            b'{' => {
+                let len = self.len();
+                let mut object = Map::new();
+                for _ in 0..len {
+                    let key = self.string();
+                    let value = self.value();
+                    object.insert(key, value);
+                }
+                Value::Object(object)
+            }
+            _ => Value::Null,
+        }
+    }
+}
 
 /// An object key: inserting it is one call per entry, whatever the key.
 pub trait Key {

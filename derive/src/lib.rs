@@ -24,6 +24,15 @@ use proc_macro2::TokenStream as Tokens;
 use quote::quote;
 use syn::{parse_macro_input, spanned::Spanned, Data, DeriveInput, Fields, LitStr};
 
+mod json;
+
+/// `json!` for the expansion's bodies, compiled to a template (see `json.rs`); used through
+/// `crate::json::json` (src/json.rs), which holds the run-time half.
+#[proc_macro]
+pub fn json_template(input: TokenStream) -> TokenStream {
+    json::expand(input.into()).into()
+}
+
 #[proc_macro_derive(SpecDeserialize, attributes(serde))]
 pub fn derive_spec_deserialize(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
