@@ -1,3 +1,5 @@
+//! monitoring-stack's proc macros, both for a smaller WebAssembly module (wasm/README.md, "Size"):
+//! `json_template` (the `json!` of `src/json.rs`, see `json.rs` here) and
 //! `#[derive(SpecDeserialize)]`: `serde::Deserialize` for the spec's structs, table-driven.
 //!
 //! serde's own derive writes a visitor per struct (a field-name matcher, the loop over the
