@@ -5,6 +5,8 @@ RUN apk add --no-cache musl-dev
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+# The spec structs' `#[derive(SpecDeserialize)]` (src/spec/fields.rs).
+COPY derive ./derive
 # Pins (src/versions.rs) and the vendored dashboards and rules (src/stack/mixins.rs) are compiled in.
 COPY versions.yaml ./
 COPY vendor/mixins/vendored.rs ./vendor/mixins/vendored.rs

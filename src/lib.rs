@@ -19,6 +19,7 @@ pub mod collections;
 pub mod diff;
 pub mod fleet;
 mod function;
+mod json;
 pub mod krm;
 pub mod output_dir;
 pub mod spec;

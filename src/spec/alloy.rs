@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 chart_component!(AlloyOperatorSpec, AlloyOperatorDefaults, "alloy-operator");
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloySpec {
     pub enabled: bool,
@@ -35,7 +35,7 @@ impl Default for AlloySpec {
 
 /// The derived defaults are the intended ones: the collector follows Loki and watches every
 /// namespace.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloyEventsSpec {
     /// The `alloy-events` Deployment (one replica: each event is sent once). Unset: on exactly
@@ -55,7 +55,7 @@ impl AlloyEventsSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloyNodeLogsSpec {
     /// The `alloy-node-logs` DaemonSet reading each node's systemd journal. Off by default: it
@@ -94,7 +94,7 @@ impl Default for AlloyNodeLogsSpec {
 
 /// Control-plane scrapes of `alloy-metrics`. Managed clusters (EKS, GKE, AKS, ...) run the
 /// scheduler, controller-manager and etcd out of reach: leave those off there.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ControlPlaneSpec {
     /// The API server through the `kubernetes` Service's endpoints (job `apiserver`).
@@ -127,7 +127,7 @@ impl Default for ControlPlaneSpec {
 /// Metric allow-lists: only the series the shipped dashboards, rules and alerts read are kept
 /// from the noisiest sources. Each list adds to the built-in one (`monitoring-stack render FILE
 /// --report` prints the result).
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AllowListsSpec {
     /// `false`: keep every series of every source (no allow-list anywhere).
@@ -159,7 +159,7 @@ impl Default for AllowListsSpec {
 
 /// The derived defaults are the intended ones: the collector follows Loki, every namespace is
 /// collected, no rules are added.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloyLogsSpec {
     /// The `alloy-logs` DaemonSet. Unset: on exactly when Loki is on (there is nowhere else to
@@ -184,7 +184,7 @@ impl AlloyLogsSpec {
 
 /// One Prometheus-style relabel rule (an Alloy `rule` / `write_relabel_config` block). Fields and
 /// defaults as in Alloy: action `replace`, separator `;`, regex `(.*)`, replacement `$1`.
-#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RelabelRule {
     #[serde(default)]
@@ -244,7 +244,7 @@ impl RelabelAction {
 
 /// A static scrape job of the metrics collector, for targets no ServiceMonitor or PodMonitor
 /// can describe (hosts outside the cluster, a router, a NAS).
-#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExtraScrape {
     /// The `job` label of the scraped series; unique among `extraScrapes`.
@@ -286,7 +286,7 @@ impl ScrapeScheme {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlloyMetricsSpec {
     /// The `alloy-metrics` StatefulSet. Unset: on exactly when Mimir is on; `true` while

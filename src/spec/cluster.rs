@@ -1,10 +1,9 @@
 //! `spec.cluster`: facts about the cluster the stack is deployed into.
 
 use super::*;
-use serde::Deserialize;
 
 /// Facts about the cluster the stack is deployed into (its prerequisites).
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ClusterSpec {
     /// The `cluster` external label on every metric; defaults to the MonitoringStack's name.

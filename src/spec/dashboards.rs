@@ -3,12 +3,12 @@
 //! checks (called from `grafana/mod.rs`).
 
 use super::values::HttpsUrl;
+use super::SpecDeserialize;
 use super::{DataKey, DnsLabel, DnsSubdomain, SpecError};
-use serde::Deserialize;
 
 /// The built-in dashboards, one switch per area (each also needs its component deployed), and
 /// the users' own.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct DashboardsSpec {
     /// Kubernetes compute resources (cluster, namespace, workload, pod, node), kubelet,
@@ -45,7 +45,7 @@ impl Default for DashboardsSpec {
 /// One dashboard of the user's: exactly one of `url`, `grafanaCom`, `configMap`, `json`.
 /// `url` and `grafanaCom` are fetched by the operator (not air-gap friendly); `configMap` and
 /// `json` are not.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomDashboardSpec {
     /// Name of the `GrafanaDashboard` object.
@@ -69,7 +69,7 @@ pub struct CustomDashboardSpec {
 
 /// A grafana.com dashboard: its id and the revision to pin (unset: the newest, at every
 /// reconcile).
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GrafanaComRef {
     pub id: u32,
@@ -78,7 +78,7 @@ pub struct GrafanaComRef {
 }
 
 /// A key of a ConfigMap in the component's namespace.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigMapKeyRef {
     pub name: DnsSubdomain,
@@ -87,7 +87,7 @@ pub struct ConfigMapKeyRef {
 
 /// The mixins' rules as `PrometheusRule`s, which `alloy-metrics` loads into Mimir's ruler (with
 /// every other PrometheusRule in the cluster). A component's rules ship when it is deployed.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct RulesSpec {
     /// Ship the mixins' rules, and have `alloy-metrics` sync PrometheusRules into the ruler.

@@ -1,7 +1,6 @@
 //! `spec.kubeStateMetrics`, `spec.nodeExporter` and `spec.prometheusCrds`.
 
 use super::*;
-use serde::Deserialize;
 
 chart_component!(
     KubeStateMetricsSpec,
@@ -12,7 +11,7 @@ chart_component!(NodeExporterSpec, NodeExporterDefaults, "node-exporter");
 
 /// The prometheus-operator CRDs (PodMonitor, ServiceMonitor, PrometheusRule), installed as a
 /// HelmRelease in the control-plane namespace.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PrometheusCrdsSpec {
     pub enabled: bool,

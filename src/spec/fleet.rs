@@ -33,7 +33,7 @@ impl Role {
 }
 
 /// `spec.remote`: the central stack's gateways an edge writes to.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct RemoteSpec {
     /// Loki's gateway on the central stack; the collectors push to `<url>/loki/api/v1/push`.
@@ -45,7 +45,7 @@ pub struct RemoteSpec {
 
 /// A central gateway: its base URL (no path), the tenant this cluster writes as, its
 /// credentials and TLS.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RemoteEndpoint {
     /// Base URL of the gateway (`https://mimir.example.com`), as the central stack exposes it.
@@ -61,7 +61,7 @@ pub struct RemoteEndpoint {
 
 /// `spec.destinations[]`: one more place the collectors send to, in the k8s-monitoring-helm
 /// sense: any Prometheus remote-write or Loki push endpoint.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Destination {
     /// Names the Alloy component (`prometheus.remote_write "dest_<name>"`); unique.
@@ -105,7 +105,7 @@ impl DestinationType {
 /// Credentials for an endpoint, from Secrets in the collectors' namespace (`spec.alloy.namespace`):
 /// at most one of `basic` and `bearerToken`. The values reach Alloy as environment variables
 /// from the Secret, never through the generated text.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, SpecDeserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct EndpointAuth {
     pub basic: Option<BasicAuth>,
@@ -131,7 +131,7 @@ impl EndpointAuth {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BasicAuth {
     /// The user name (not a secret: a central stack's writer name, a Grafana Cloud instance id).
@@ -141,7 +141,7 @@ pub struct BasicAuth {
 }
 
 /// TLS towards an endpoint; the system's CAs verify it unless `caSecret` names another.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, SpecDeserialize, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct EndpointTls {
     /// A Secret key holding the PEM CA bundle that signs the endpoint's certificate, mounted into
@@ -162,7 +162,7 @@ impl EndpointTls {
 
 /// `spec.central`: how a central stack's gateways are reached by the edges, and which tenants
 /// its Grafana reads.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct CentralSpec {
     /// The edge clusters' tenants, queried by Grafana together with this cluster's own.
@@ -191,7 +191,7 @@ impl Default for CentralSpec {
 }
 
 /// How the gateways leave the cluster: always through TLS, since they carry credentials.
-#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct GatewayExposure {
     #[serde(rename = "type")]
@@ -225,7 +225,7 @@ pub enum GatewayExposureType {
 
 /// The gateways' basic auth: who may write or read at all. The tenant is still the
 /// `X-Scope-OrgID` the client sends.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct GatewayAuth {
     /// A Secret with an `.htpasswd` key (one `user:bcrypt-hash` line per writer), present in

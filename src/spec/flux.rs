@@ -4,7 +4,7 @@ use super::*;
 use serde::Deserialize;
 
 /// The Flux control plane: where its objects live and where the rendered tree sits in Git.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct FluxSpec {
     /// Control-plane namespace: Flux objects only, no workloads.
@@ -51,7 +51,7 @@ impl SourceKind {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct SourceRef {
     pub kind: SourceKind,

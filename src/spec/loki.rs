@@ -1,9 +1,8 @@
 //! `spec.loki`.
 
 use super::*;
-use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct LokiSpec {
     pub enabled: bool,

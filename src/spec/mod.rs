@@ -14,6 +14,7 @@ mod alloy;
 mod cluster;
 pub mod dashboards;
 mod exporters;
+mod fields;
 mod fleet;
 mod flux;
 mod grafana;
@@ -41,6 +42,8 @@ pub use values::{
     Quantity, RepoPath, Retention,
 };
 
+/// The spec structs' `Deserialize` (table-driven, `fields.rs`); enums keep serde's derive.
+pub(crate) use monitoring_stack_derive::SpecDeserialize;
 use serde::Deserialize;
 
 pub const API_VERSION: &str = "monitoring-stack.dev/v1alpha1";
@@ -69,7 +72,7 @@ pub enum Layout {
     Flat,
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct MonitoringStackSpec {
     /// This cluster's place in a fleet: `standalone`, `central` or `edge`.

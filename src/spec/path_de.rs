@@ -81,10 +81,9 @@ impl<'de, 'p> Node<'de, 'p> {
         }
     }
 
-    /// Reads one child at `step`: the step stays on the path when it fails.
-    fn read<S: DeserializeSeed<'de>>(self, step: Step<'de>, seed: S) -> Result<S::Value, Error> {
-        enter(self.path, step);
-        let result = seed.deserialize(self);
+    /// Ends the read of this child, entered by `next_element`, `next_key` or `next_value`: its
+    /// step leaves the path when it was read without error, and stays when it failed.
+    fn finish<T>(self, result: Result<T, Error>) -> Result<T, Error> {
         if result.is_ok() {
             leave(self.path);
         }
@@ -145,19 +144,23 @@ impl<'de> Deserializer<'de> for Node<'de, '_> {
     // As serde_yaml_ng reads a value: `null` is also an empty sequence, map or struct (so
     // `grafana: null` means the defaults), and a struct is read from a mapping only.
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.value {
-            Value::Sequence(items) => visitor.visit_seq(Elements::new(self, items)),
-            Value::Null => visitor.visit_seq(Elements::new(self, &[])),
-            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
-        }
+        // One `visit_seq` call per visitor type (this is instantiated for every element type).
+        let items: &[Value] = match self.value {
+            Value::Sequence(items) => items,
+            Value::Null => &[],
+            _ => return Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+        };
+        visitor.visit_seq(Elements::new(self, items))
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.value {
-            Value::Mapping(map) => visitor.visit_map(Entries::new(self, Some(map))),
-            Value::Null => visitor.visit_map(Entries::new(self, None)),
-            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
-        }
+        // One `visit_map` call per visitor type (this is instantiated for every struct).
+        let map = match self.value {
+            Value::Mapping(map) => Some(map),
+            Value::Null => None,
+            _ => return Err(de::Error::invalid_type(self.unexpected(), &visitor)),
+        };
+        visitor.visit_map(Entries::new(self, map))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -276,13 +279,10 @@ impl<'de> SeqAccess<'de> for Elements<'de, '_> {
         &mut self,
         seed: S,
     ) -> Result<Option<S::Value>, Error> {
-        let Some((index, item)) = self.items.next() else {
-            return Ok(None);
-        };
-        self.node
-            .child(item)
-            .read(Step::Index(index), seed)
-            .map(Some)
+        match next_element(self) {
+            Some(child) => child.finish(seed.deserialize(child)).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -315,29 +315,49 @@ impl<'de> MapAccess<'de> for Entries<'de, '_> {
         &mut self,
         seed: S,
     ) -> Result<Option<S::Value>, Error> {
-        let Some((key, value)) = self.entries.as_mut().and_then(Iterator::next) else {
-            return Ok(None);
-        };
-        self.pending = Some((key, value));
         // An unknown field fails here, and its path names it.
-        self.node
-            .child(key)
-            .read(Step::Key(key.as_str().unwrap_or("?")), seed)
-            .map(Some)
+        match next_key(self) {
+            Some(child) => child.finish(seed.deserialize(child)).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, Error> {
-        let Some((key, value)) = self.pending.take() else {
-            return Err(de::Error::custom("a value was read before its key"));
-        };
-        self.node
-            .child(value)
-            .read(Step::Key(key.as_str().unwrap_or("?")), seed)
+        let child = next_value(self)?;
+        child.finish(seed.deserialize(child))
     }
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.as_ref().map_or(0, ExactSizeIterator::len))
     }
+}
+
+/// The next element, its index entered on the path. Not generic (one copy for every element
+/// type), as are [`next_key`] and [`next_value`]: the generic reads only call the seed.
+#[inline(never)]
+fn next_element<'de, 'p>(elements: &mut Elements<'de, 'p>) -> Option<Node<'de, 'p>> {
+    let (index, item) = elements.items.next()?;
+    enter(elements.node.path, Step::Index(index));
+    Some(elements.node.child(item))
+}
+
+/// The next entry's key, entered on the path; the entry is kept for [`next_value`].
+#[inline(never)]
+fn next_key<'de, 'p>(entries: &mut Entries<'de, 'p>) -> Option<Node<'de, 'p>> {
+    let (key, value) = entries.entries.as_mut().and_then(Iterator::next)?;
+    entries.pending = Some((key, value));
+    enter(entries.node.path, Step::Key(key.as_str().unwrap_or("?")));
+    Some(entries.node.child(key))
+}
+
+/// The value of the entry whose key was just read, its key entered on the path.
+#[inline(never)]
+fn next_value<'de, 'p>(entries: &mut Entries<'de, 'p>) -> Result<Node<'de, 'p>, Error> {
+    let Some((key, value)) = entries.pending.take() else {
+        return Err(de::Error::custom("a value was read before its key"));
+    };
+    enter(entries.node.path, Step::Key(key.as_str().unwrap_or("?")));
+    Ok(entries.node.child(value))
 }
 
 #[cfg(test)]

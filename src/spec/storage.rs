@@ -15,7 +15,7 @@ pub enum CosiApiVersion {
 }
 
 /// Object storage through COSI: the bucket claim, the access and the setup Job.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct StorageSpec {
     pub bucket_class: DnsSubdomain,

@@ -18,11 +18,12 @@ use super::grafana::exposure::{CERT_MANAGER_API, CLUSTER_ISSUER_ANNOTATION, GATE
 use super::object::object;
 use super::prerequisites::Prerequisite;
 use super::Context;
+use crate::json::json;
 use crate::spec::{
     GatewayExposureType, MonitoringStack, Role, CLIENT_PASSWORD_KEY, CLIENT_USERNAME_KEY,
     DEFAULT_CONTROLLER_NAMESPACE, HTPASSWD_KEY,
 };
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 use serde_yaml_ng::Value;
 use std::collections::BTreeMap;
 

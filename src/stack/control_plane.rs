@@ -35,7 +35,7 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
             "v1",
             "Namespace",
             super::PodSecurity::Restricted.mark(ctx.meta(control_plane, None)),
-            serde_json::json!({}),
+            crate::json::json!({}),
         ),
     );
 
@@ -61,7 +61,7 @@ pub fn build(ctx: &Context, components: &[Component]) -> Vec<Generated> {
     }
 
     if let Some(chart) = &crds {
-        let values = serde_json::json!({
+        let values = crate::json::json!({
             // Keep the CRDs when the release is deleted: removing them deletes every monitor.
             "crds": { "annotations": { "helm.sh/resource-policy": "keep" } }
         });
@@ -165,7 +165,7 @@ fn kustomize_config(ctx: &Context, name: &str, resources: &[impl AsRef<str>]) ->
         "kustomize.config.k8s.io/v1beta1",
         "Kustomization",
         meta,
-        serde_json::json!({ "resources": resources }),
+        crate::json::json!({ "resources": resources }),
     )
 }
 

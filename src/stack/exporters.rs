@@ -3,8 +3,8 @@
 
 use super::allow_lists::{self, Source};
 use super::{ChartFolder, Component, Context};
+use crate::json::json;
 use crate::versions;
-use serde_json::json;
 
 /// The ServiceMonitor `metricRelabelings` that keep only `source`'s allow-list: empty when the
 /// allow-lists are off.

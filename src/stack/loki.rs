@@ -4,8 +4,9 @@
 use super::flux::PinnedChart;
 use super::storage::{env, Bucket, StorageComponent};
 use super::{Component, Context};
+use crate::json::json;
 use crate::versions;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const FOLDER: &str = "loki";
 

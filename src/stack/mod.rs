@@ -70,7 +70,7 @@ impl<'a> Context<'a> {
             "v1",
             "Namespace",
             pod_security.mark(meta),
-            serde_json::json!({}),
+            crate::json::json!({}),
         )
     }
 }
@@ -311,7 +311,7 @@ impl<'a> ChartFolder<'a> {
 /// A pod security context that only sets the seccomp profile Pod Security "restricted" asks
 /// for; Helm merges it into the chart's own context (user, group, fsGroup stay the chart's).
 pub(crate) fn restricted_seccomp() -> serde_json::Value {
-    serde_json::json!({ "seccompProfile": { "type": "RuntimeDefault" } })
+    crate::json::json!({ "seccompProfile": { "type": "RuntimeDefault" } })
 }
 
 /// `resources` for a chart's values, or nothing when the spec sets none (the chart's default).
@@ -322,7 +322,7 @@ pub(crate) fn with_resources(
 ) -> serde_json::Value {
     if !resources.is_empty() {
         if let Some(map) = values.as_object_mut() {
-            map.insert(key.to_string(), serde_json::json!(resources));
+            map.insert(key.to_string(), crate::json::json!(resources));
         }
     }
     values

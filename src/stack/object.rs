@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn from_json_equals_serde_conversion() {
-        let json = serde_json::json!({
+        let json = crate::json::json!({
             "z": 1, "a": -2, "f": 1.5, "big": u64::MAX, "t": true, "n": null,
             "s": "text", "list": [1, "x", {"k": []}], "empty": {},
         });

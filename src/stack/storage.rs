@@ -4,9 +4,9 @@
 
 use super::object::object;
 use super::Context;
+use crate::json::json;
 use crate::spec::{CosiApiVersion, StorageSpec};
 use crate::versions;
-use serde_json::json;
 use serde_yaml_ng::Value;
 
 pub const COSI_GROUP: &str = "objectstorage.k8s.io";

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_yaml_ng::Value;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct AlertingSpec {
     /// The stack's own alert rules (targets down, ingestion failing, collectors silent, disks
@@ -49,7 +49,7 @@ impl Default for AlertingSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct SlackSpec {
     pub enabled: bool,
@@ -96,7 +96,7 @@ impl AlertingSpec {
 }
 
 /// A user rule group: one `GrafanaAlertRuleGroup`.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleGroupSpec {
     /// Object and group name.
@@ -117,7 +117,7 @@ impl RuleGroupSpec {
 }
 
 /// One alert rule: a query whose per-series value is compared with a threshold.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlertRuleSpec {
     /// Stable rule uid (letters, digits, `-`, `_`; at most 40).
@@ -187,7 +187,7 @@ pub enum NoDataState {
 }
 
 /// A user contact point: one `GrafanaContactPoint`, plus a route to it.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContactPointSpec {
     /// Object and contact point name (what routes refer to).
@@ -203,7 +203,7 @@ pub struct ContactPointSpec {
 }
 
 /// One Grafana receiver (integration).
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReceiverSpec {
     /// Integration type (`slack`, `email`, `webhook`, `pagerduty`, ...).
@@ -221,7 +221,7 @@ pub struct ReceiverSpec {
 }
 
 /// One label matcher of a notification route.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MatcherSpec {
     pub label: values::LabelName,

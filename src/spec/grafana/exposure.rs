@@ -15,7 +15,7 @@ pub enum ExposureType {
     HTTPRoute,
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ExposureSpec {
     #[serde(rename = "type")]
@@ -44,7 +44,7 @@ impl Default for ExposureSpec {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayRef {
     pub name: DnsSubdomain,
@@ -54,7 +54,7 @@ pub struct GatewayRef {
     pub section_name: Option<DnsSubdomain>,
 }
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct TlsSpec {
     pub enabled: bool,

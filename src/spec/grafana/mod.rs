@@ -12,7 +12,6 @@ pub use exposure::*;
 pub use oidc::*;
 
 use super::*;
-use serde::Deserialize;
 use serde_yaml_ng::Value;
 use std::collections::BTreeMap;
 
@@ -22,7 +21,7 @@ chart_component!(
     "grafana-operator"
 );
 
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct GrafanaSpec {
     pub enabled: bool,

@@ -5,7 +5,7 @@ use super::check_ini_text;
 use serde::Deserialize;
 
 /// Keycloak login through Grafana's `auth.generic_oauth` (the endpoint paths are Keycloak's).
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OidcSpec {
     /// Issuer URL: the Keycloak realm, e.g. `https://idp.astaup.de/realms/main`.

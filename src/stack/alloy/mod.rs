@@ -17,11 +17,11 @@ pub mod write;
 
 use super::object::{self, object};
 use super::{with_resources, ChartFolder, Component, Context};
+use crate::json::json;
 use crate::spec::{ExtraValues, RelabelRule, Resources};
 use crate::versions;
 use config::{Block, Expr, Statements};
 use serde::Serialize;
-use serde_json::json;
 use serde_yaml_ng::Value;
 
 pub const OPERATOR_FOLDER: &str = "alloy-operator";
@@ -259,8 +259,9 @@ pub mod rbac {
     //! Alloy chart's broad default (which includes Secrets and ConfigMaps cluster-wide). Each is
     //! (namespaced resources, cluster-scoped resources and URLs): the chart's `rbac.rules` and
     //! `rbac.clusterRules`, both rendered into the one ClusterRole.
+    use crate::json::json;
     use crate::spec::AlloyMetricsSpec;
-    use serde_json::{json, Value};
+    use serde_json::Value;
 
     const READ: [&str; 3] = ["get", "list", "watch"];
 

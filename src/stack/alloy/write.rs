@@ -6,12 +6,12 @@
 
 use super::config::{Block, Component, ComponentBlock, Expr, Ident, Key, Statements};
 use super::relabel_rule;
+use crate::json::json;
 use crate::spec::{
     DestinationType, EndpointAuth, EndpointTls, RelabelRule, RemoteEndpoint, Role, SecretKeyRef,
     CLIENT_PASSWORD_KEY, CLIENT_USERNAME_KEY,
 };
 use crate::stack::Context;
-use serde_json::json;
 
 /// One place a collector writes to.
 #[derive(Debug, Clone)]

@@ -38,7 +38,7 @@ pub fn objects(ctx: &Context) -> Vec<Value> {
             SlackSpec::CONTACT_POINT,
             vec![Receiver {
                 kind: "slack".to_string(),
-                settings: crate::stack::object::from_json(serde_json::json!({
+                settings: crate::stack::object::from_json(crate::json::json!({
                     "recipient": slack.channel.as_str(),
                 })),
                 values_from: vec![ValueFrom::secret(SLACK_URL_SETTING, &slack.webhook_secret)],

@@ -12,11 +12,11 @@
 //! replaces the `$username` / `$password` placeholders, which Flux does not substitute).
 
 use super::{instance_selector, namespace, InstanceSelector, GRAFANA_API, LOKI_UID, MIMIR_UID};
+use crate::json::json;
 use crate::spec::{Role, CLIENT_PASSWORD_KEY, CLIENT_USERNAME_KEY};
 use crate::stack::object::object;
 use crate::stack::Context;
 use serde::Serialize;
-use serde_json::json;
 use serde_yaml_ng::Value;
 
 /// The header Loki and Mimir read the tenant from.

@@ -7,11 +7,11 @@ use super::{
     instance_label, namespace, CONTAINER_PORT_NAME, GRAFANA_API, INSTANCE_NAME, PVC_NAME,
     SERVICE_NAME, SERVICE_PORT, SERVICE_PORT_NAME, TLS_SECRET,
 };
+use crate::json::json;
 use crate::spec::{ExposureType, GrafanaRole, OidcSpec};
 use crate::stack::object::{self, object};
 use crate::stack::Context;
 use serde::Serialize;
-use serde_json::json;
 use serde_yaml_ng::Value;
 use std::collections::BTreeMap;
 

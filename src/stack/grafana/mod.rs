@@ -15,9 +15,9 @@ mod instance;
 mod rules;
 
 use super::{ChartFolder, Component, Context};
+use crate::json::json;
 use crate::versions;
 use serde::Serialize;
-use serde_json::json;
 use std::collections::BTreeMap;
 
 pub const OPERATOR_FOLDER: &str = "grafana-operator";

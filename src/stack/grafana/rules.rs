@@ -11,11 +11,11 @@
 
 use super::alerting::STACK_FOLDER;
 use super::{instance_selector, namespace, InstanceSelector, GRAFANA_API, LOKI_UID, MIMIR_UID};
+use crate::json::json;
 use crate::spec::{AlertingSpec, NoDataState, RuleDatasource, RuleGroupSpec, Severity};
 use crate::stack::object::object;
 use crate::stack::Context;
 use serde::Serialize;
-use serde_json::json;
 use serde_yaml_ng::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

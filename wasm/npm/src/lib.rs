@@ -87,3 +87,10 @@ fn error(message: &str, results: &Value) -> Result<js_sys::Error, JsValue> {
     js_sys::Reflect::set(&error, &"results".into(), &js_sys::JSON::parse(&json)?)?;
     Ok(error)
 }
+
+/// talc instead of the standard library's dlmalloc: about 5 KB smaller (wasm/README.md, "Size"),
+/// growing the memory as dlmalloc does. The kpt module uses talc too, over a fixed arena.
+#[cfg(target_family = "wasm")]
+#[global_allocator]
+// SAFETY: TalckWasm needs a single-threaded module: wasm-bindgen builds without threads here.
+static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };

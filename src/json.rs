@@ -1,0 +1,379 @@
+//! `json!` for the expansion's bodies, with smaller code than serde_json's. serde_json's `json!`
+//! inlines, for every entry, the key's allocation, the map insert and the drop of the replaced
+//! value, and for every value `to_value(..).unwrap()` with its panic location: about 50 bytes
+//! of WebAssembly per entry, most of the expansion's code.
+//!
+//! Here the proc macro `json_template` (derive/src/json.rs) turns the constant part of a body
+//! (keys, strings, `null`, booleans, nesting) into one byte string, [`build`] reads it at run
+//! time, and each Rust expression in the body is a reference handed to `build` ([`Hole`]),
+//! turned into a value by `to_value` as serde_json's macro does: the same values, in the same
+//! order. Together with the two rules below, about 20 KB less WebAssembly in the npm module.
+//!
+//! A body whose keys are not all string literals (`{ key: value }` with a computed key) goes
+//! through `json_internal!`: serde_json's rules (1.0.154, `src/macros.rs`, MIT or Apache-2.0)
+//! with an entry as one call ([`Key::put`]) and a value as one call ([`leaf`]).
+//!
+//! Use it as `use crate::json::json;`.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Builds a `serde_json::Value` from JSON-like syntax, as `serde_json::json!` does: compiled to
+/// a template by the proc macro `json_template` (derive/src/json.rs) and built by [`build`].
+pub(crate) use monitoring_stack_derive::json_template as json;
+
+#[doc(hidden)]
+macro_rules! json_internal {
+    //////////////////////////////////////////////////////////////////////////
+    // TT muncher for parsing the inside of an array [...]. Produces a vec![...]
+    // of the elements.
+    //
+    // Must be invoked as: json_internal!(@array [] $($tt)*)
+    //////////////////////////////////////////////////////////////////////////
+
+    // Done with trailing comma.
+    (@array [$($elems:expr,)*]) => {
+        ::std::vec![$($elems,)*]
+    };
+
+    // Done without trailing comma.
+    (@array [$($elems:expr),*]) => {
+        ::std::vec![$($elems),*]
+    };
+
+    // Next element is `null`.
+    (@array [$($elems:expr,)*] null $($rest:tt)*) => {
+        $crate::json::json_internal!(@array [$($elems,)* $crate::json::json_internal!(null)] $($rest)*)
+    };
+
+    // Next element is `true`.
+    (@array [$($elems:expr,)*] true $($rest:tt)*) => {
+        $crate::json::json_internal!(@array [$($elems,)* $crate::json::json_internal!(true)] $($rest)*)
+    };
+
+    // Next element is `false`.
+    (@array [$($elems:expr,)*] false $($rest:tt)*) => {
+        $crate::json::json_internal!(@array [$($elems,)* $crate::json::json_internal!(false)] $($rest)*)
+    };
+
+    // Next element is an array.
+    (@array [$($elems:expr,)*] [$($array:tt)*] $($rest:tt)*) => {
+        $crate::json::json_internal!(@array [$($elems,)* $crate::json::json_internal!([$($array)*])] $($rest)*)
+    };
+
+    // Next element is a map.
+    (@array [$($elems:expr,)*] {$($map:tt)*} $($rest:tt)*) => {
+        $crate::json::json_internal!(@array [$($elems,)* $crate::json::json_internal!({$($map)*})] $($rest)*)
+    };
+
+    // Next element is an expression followed by comma.
+    (@array [$($elems:expr,)*] $next:expr, $($rest:tt)*) => {
+        $crate::json::json_internal!(@array [$($elems,)* $crate::json::json_internal!($next),] $($rest)*)
+    };
+
+    // Last element is an expression with no trailing comma.
+    (@array [$($elems:expr,)*] $last:expr) => {
+        $crate::json::json_internal!(@array [$($elems,)* $crate::json::json_internal!($last)])
+    };
+
+    // Comma after the most recent element.
+    (@array [$($elems:expr),*] , $($rest:tt)*) => {
+        $crate::json::json_internal!(@array [$($elems,)*] $($rest)*)
+    };
+
+    // Unexpected token after most recent element.
+    (@array [$($elems:expr),*] $unexpected:tt $($rest:tt)*) => {
+        $crate::json::json_unexpected!($unexpected)
+    };
+
+    //////////////////////////////////////////////////////////////////////////
+    // TT muncher for parsing the inside of an object {...}. Each entry is
+    // inserted into the given map variable.
+    //
+    // Must be invoked as: json_internal!(@object $map () ($($tt)*) ($($tt)*))
+    //
+    // We require two copies of the input tokens so that we can match on one
+    // copy and trigger errors on the other copy.
+    //////////////////////////////////////////////////////////////////////////
+
+    // Done.
+    (@object $object:ident () () ()) => {};
+
+    // Insert the current entry followed by trailing comma.
+    (@object $object:ident [$($key:tt)+] ($value:expr) , $($rest:tt)*) => {
+        $crate::json::Key::put(($($key)+), &mut $object, $value);
+        $crate::json::json_internal!(@object $object () ($($rest)*) ($($rest)*));
+    };
+
+    // Current entry followed by unexpected token.
+    (@object $object:ident [$($key:tt)+] ($value:expr) $unexpected:tt $($rest:tt)*) => {
+        $crate::json::json_unexpected!($unexpected);
+    };
+
+    // Insert the last entry without trailing comma.
+    (@object $object:ident [$($key:tt)+] ($value:expr)) => {
+        $crate::json::Key::put(($($key)+), &mut $object, $value);
+    };
+
+    // Next value is `null`.
+    (@object $object:ident ($($key:tt)+) (: null $($rest:tt)*) $copy:tt) => {
+        $crate::json::json_internal!(@object $object [$($key)+] ($crate::json::json_internal!(null)) $($rest)*);
+    };
+
+    // Next value is `true`.
+    (@object $object:ident ($($key:tt)+) (: true $($rest:tt)*) $copy:tt) => {
+        $crate::json::json_internal!(@object $object [$($key)+] ($crate::json::json_internal!(true)) $($rest)*);
+    };
+
+    // Next value is `false`.
+    (@object $object:ident ($($key:tt)+) (: false $($rest:tt)*) $copy:tt) => {
+        $crate::json::json_internal!(@object $object [$($key)+] ($crate::json::json_internal!(false)) $($rest)*);
+    };
+
+    // Next value is an array.
+    (@object $object:ident ($($key:tt)+) (: [$($array:tt)*] $($rest:tt)*) $copy:tt) => {
+        $crate::json::json_internal!(@object $object [$($key)+] ($crate::json::json_internal!([$($array)*])) $($rest)*);
+    };
+
+    // Next value is a map.
+    (@object $object:ident ($($key:tt)+) (: {$($map:tt)*} $($rest:tt)*) $copy:tt) => {
+        $crate::json::json_internal!(@object $object [$($key)+] ($crate::json::json_internal!({$($map)*})) $($rest)*);
+    };
+
+    // Next value is an expression followed by comma.
+    (@object $object:ident ($($key:tt)+) (: $value:expr , $($rest:tt)*) $copy:tt) => {
+        $crate::json::json_internal!(@object $object [$($key)+] ($crate::json::json_internal!($value)) , $($rest)*);
+    };
+
+    // Last value is an expression with no trailing comma.
+    (@object $object:ident ($($key:tt)+) (: $value:expr) $copy:tt) => {
+        $crate::json::json_internal!(@object $object [$($key)+] ($crate::json::json_internal!($value)));
+    };
+
+    // Missing value for last entry. Trigger a reasonable error message.
+    (@object $object:ident ($($key:tt)+) (:) $copy:tt) => {
+        // "unexpected end of macro invocation"
+        $crate::json::json_internal!();
+    };
+
+    // Missing colon and value for last entry. Trigger a reasonable error
+    // message.
+    (@object $object:ident ($($key:tt)+) () $copy:tt) => {
+        // "unexpected end of macro invocation"
+        $crate::json::json_internal!();
+    };
+
+    // Misplaced colon. Trigger a reasonable error message.
+    (@object $object:ident () (: $($rest:tt)*) ($colon:tt $($copy:tt)*)) => {
+        // Takes no arguments so "no rules expected the token `:`".
+        $crate::json::json_unexpected!($colon);
+    };
+
+    // Found a comma inside a key. Trigger a reasonable error message.
+    (@object $object:ident ($($key:tt)*) (, $($rest:tt)*) ($comma:tt $($copy:tt)*)) => {
+        // Takes no arguments so "no rules expected the token `,`".
+        $crate::json::json_unexpected!($comma);
+    };
+
+    // Key is fully parenthesized. This avoids clippy double_parens false
+    // positives because the parenthesization may be necessary here.
+    (@object $object:ident () (($key:expr) : $($rest:tt)*) $copy:tt) => {
+        $crate::json::json_internal!(@object $object ($key) (: $($rest)*) (: $($rest)*));
+    };
+
+    // Refuse to absorb colon token into key expression.
+    (@object $object:ident ($($key:tt)*) (: $($unexpected:tt)+) $copy:tt) => {
+        $crate::json::json_expect_expr_comma!($($unexpected)+);
+    };
+
+    // Munch a token into the current key.
+    (@object $object:ident ($($key:tt)*) ($tt:tt $($rest:tt)*) $copy:tt) => {
+        $crate::json::json_internal!(@object $object ($($key)* $tt) ($($rest)*) ($($rest)*));
+    };
+
+    //////////////////////////////////////////////////////////////////////////
+    // The main implementation.
+    //
+    // Must be invoked as: json_internal!($($json)+)
+    //////////////////////////////////////////////////////////////////////////
+
+    (null) => {
+        ::serde_json::Value::Null
+    };
+
+    (true) => {
+        ::serde_json::Value::Bool(true)
+    };
+
+    (false) => {
+        ::serde_json::Value::Bool(false)
+    };
+
+    ([]) => {
+        ::serde_json::Value::Array(::std::vec![])
+    };
+
+    ([ $($tt:tt)+ ]) => {
+        ::serde_json::Value::Array($crate::json::json_internal!(@array [] $($tt)+))
+    };
+
+    ({}) => {
+        ::serde_json::Value::Object(::serde_json::Map::new())
+    };
+
+    ({ $($tt:tt)+ }) => {
+        ::serde_json::Value::Object({
+            let mut object = ::serde_json::Map::new();
+            $crate::json::json_internal!(@object object () ($($tt)+) ($($tt)+));
+            object
+        })
+    };
+
+    // Any Serialize type: numbers, strings, struct literals, variables etc.
+    // Must be below every other rule.
+    ($other:expr) => {
+        $crate::json::leaf(&$other)
+    };
+}
+
+// serde_json's error helpers, used only by the rules that reject malformed input.
+#[allow(unused_macros)]
+macro_rules! json_unexpected {
+    () => {};
+}
+
+#[allow(unused_macros)]
+macro_rules! json_expect_expr_comma {
+    ($e:expr , $($tt:tt)*) => {};
+}
+
+#[allow(unused_imports)]
+pub(crate) use {json_expect_expr_comma, json_internal, json_unexpected};
+
+/// The value a `json!` template describes (the encoding is in derive/src/json.rs), with the
+/// expressions (`holes`) in the order they are written, each turned into a value as `json!`
+/// does (`to_value`) when the template reaches it.
+pub fn build(template: &'static [u8], holes: &[&dyn Hole]) -> Value {
+    let mut reader = Template {
+        bytes: template,
+        at: 0,
+        holes: holes.iter(),
+    };
+    reader.value()
+}
+
+/// An expression of a `json!` body: any `Serialize` value (one vtable per type; the call site
+/// only hands over a reference).
+pub trait Hole {
+    fn to_json(&self) -> Value;
+}
+
+impl<T: Serialize + ?Sized> Hole for T {
+    fn to_json(&self) -> Value {
+        leaf(self)
+    }
+}
+
+struct Template<'h> {
+    bytes: &'static [u8],
+    at: usize,
+    holes: std::slice::Iter<'h, &'h dyn Hole>,
+}
+
+impl Template<'_> {
+    fn byte(&mut self) -> u8 {
+        let byte = self.bytes.get(self.at).copied().unwrap_or(b'n');
+        self.at += 1;
+        byte
+    }
+
+    fn len(&mut self) -> usize {
+        let mut len = 0;
+        let mut shift = 0;
+        loop {
+            let byte = self.byte();
+            len |= usize::from(byte & 0x7f) << shift;
+            if byte < 0x80 || shift > 28 {
+                return len;
+            }
+            shift += 7;
+        }
+    }
+
+    fn string(&mut self) -> String {
+        let len = self.len();
+        let end = (self.at + len).min(self.bytes.len());
+        let text = std::str::from_utf8(&self.bytes[self.at.min(end)..end]).unwrap_or_default();
+        self.at = end;
+        text.to_owned()
+    }
+
+    fn value(&mut self) -> Value {
+        match self.byte() {
+            b't' => Value::Bool(true),
+            b'f' => Value::Bool(false),
+            b'h' => self.holes.next().map_or(Value::Null, |hole| hole.to_json()),
+            b's' => Value::String(self.string()),
+            b'[' => {
+                let len = self.len();
+                let mut items = Vec::with_capacity(len);
+                for _ in 0..len {
+                    items.push(self.value());
+                }
+                Value::Array(items)
+            }
+            b'{' => {
+                let len = self.len();
+                let mut object = Map::new();
+                for _ in 0..len {
+                    let key = self.string();
+                    let value = self.value();
+                    object.insert(key, value);
+                }
+                Value::Object(object)
+            }
+            _ => Value::Null,
+        }
+    }
+}
+
+/// An object key: inserting it is one call per entry, whatever the key.
+pub trait Key {
+    fn put(self, object: &mut Map<String, Value>, value: Value);
+}
+
+impl Key for &str {
+    #[inline(never)]
+    fn put(self, object: &mut Map<String, Value>, value: Value) {
+        object.insert(self.to_owned(), value);
+    }
+}
+
+impl Key for String {
+    #[inline(never)]
+    fn put(self, object: &mut Map<String, Value>, value: Value) {
+        object.insert(self, value);
+    }
+}
+
+impl Key for &String {
+    fn put(self, object: &mut Map<String, Value>, value: Value) {
+        self.as_str().put(object, value);
+    }
+}
+
+/// A value of any `Serialize` type, as `json!` makes it (`to_value(..).unwrap()`: serialising
+/// into a `Value` fails only for maps with keys that are not strings, which the expansion never
+/// builds).
+pub fn leaf<T: Serialize + ?Sized>(value: &T) -> Value {
+    match serde_json::to_value(value) {
+        Ok(value) => value,
+        Err(error) => failed(&error),
+    }
+}
+
+#[inline(never)]
+#[cold]
+fn failed(error: &serde_json::Error) -> ! {
+    panic!("json!: {error}")
+}
