@@ -147,6 +147,13 @@ pub(super) fn write_flow(json: &str, out: &mut String) {
     out.push_str("- ");
     let start = out.len();
     write_flow_text(json, out);
+    // A raw CR or LF in valid JSON is whitespace between tokens (inside a string it must be
+    // escaped), but YAML reads both as line breaks: a lone CR becomes LF, and a break before a
+    // `:` becomes a space, since a YAML key must end on its own line.
+    if out[start..].contains(['\r', '\n']) {
+        let text = out.split_off(start);
+        out.push_str(&join_key_lines(&text));
+    }
     // Lines after the first stay under the entry.
     if out[start..].contains('\n') {
         let indented = out[start..].replace('\n', "\n  ");
@@ -154,6 +161,28 @@ pub(super) fn write_flow(json: &str, out: &mut String) {
         out.push_str(&indented);
     }
     out.push('\n');
+}
+
+/// `text` (flow YAML from JSON, line breaks only between tokens) with CR LF and lone CR as LF,
+/// and every run of whitespace holding a line break before a `:` as one space.
+fn join_key_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['\r', '\n']) {
+        out.push_str(&rest[..at]);
+        let after = rest[at..].trim_start_matches([' ', '\t', '\r', '\n']);
+        let gap = &rest[at..rest.len() - after.len()];
+        if after.starts_with(':') {
+            out.push(' ');
+        } else {
+            // One line break per break in the gap, the spaces and tabs of its last line kept.
+            let breaks = gap.replace("\r\n", "\n").replace('\r', "\n");
+            out.push_str(&breaks);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// JSON text as YAML text of the same meaning.
@@ -215,6 +244,25 @@ fn surrogate_pair(text: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Line breaks between JSON tokens (CR, LF, CR LF, before a key's `:` too) are written so
+    /// a YAML reader sees the same value (a fuzz finding: a raw CR before `:`).
+    #[test]
+    fn line_breaks_between_tokens_keep_their_meaning() {
+        for json in [
+            "{\"a\"\r:\"b\"}",
+            "{\"a\"\n  :\"b\", \"c\": [1,\r\n 2]}",
+            "{\"a\":\r\"b\",\r\"c\"\r\n\t:\n{}}",
+        ] {
+            let mut out = String::new();
+            write_flow(json, &mut out);
+            let read: Value =
+                serde_yaml_ng::from_str(&out).unwrap_or_else(|e| panic!("{out:?}: {e}"));
+            let expected: serde_json::Value = serde_json::from_str(json).expect("json");
+            let expected: Value = serde_yaml_ng::to_value(vec![expected]).expect("value");
+            assert_eq!(read, expected, "{json:?} -> {out:?}");
+        }
+    }
 
     #[test]
     fn json_becomes_yaml_of_the_same_meaning() {
