@@ -55,6 +55,10 @@ test("render() of an invalid stack throws a MonitoringStackError naming the fiel
       assert.equal(error.results.length, 1);
       const [result] = error.results;
       assert.equal(result.severity, "error");
+      // Plain objects, keys in the KRM results' order (as JSON.parse of their JSON gave them).
+      assert.equal(Object.getPrototypeOf(result), Object.prototype);
+      assert.ok(Array.isArray(error.results));
+      assert.deepEqual(Object.keys(result), ["message", "severity", "resourceRef", "field"]);
       assert.deepEqual(result.field, { path: "spec.loki.retntion" });
       assert.deepEqual(result.resourceRef, {
         apiVersion: "monitoring-stack.dev/v1alpha1",
