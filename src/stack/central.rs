@@ -371,14 +371,7 @@ pub fn prerequisites(stack: &MonitoringStack) -> Vec<Prerequisite> {
         return Vec::new();
     }
     let central = &spec.central;
-    let row = |kind: &'static str, name: &str, field: &'static str, why: &str| Prerequisite {
-        kind,
-        name: name.to_string(),
-        namespace: None,
-        key: None,
-        field,
-        why: why.to_string(),
-    };
+    let row = Prerequisite::new;
     let mut out = Vec::new();
     let route = central.exposure.kind == GatewayExposureType::HTTPRoute;
     out.push(row(

@@ -28,7 +28,12 @@ pub struct Prerequisite {
 }
 
 impl Prerequisite {
-    fn new(kind: &'static str, name: &str, field: &'static str, why: &str) -> Prerequisite {
+    pub(crate) fn new(
+        kind: &'static str,
+        name: &str,
+        field: &'static str,
+        why: &str,
+    ) -> Prerequisite {
         Prerequisite {
             kind,
             name: name.to_string(),
