@@ -98,6 +98,11 @@ fn peak_memory_stays_within_three_times_the_input_plus_50_mb() {
             false,
         ),
         (
+            "10 MB list with lone CR line breaks",
+            ten_mb.replace('\n', "\r"),
+            false,
+        ),
+        (
             "10 MB list, a duplicate key in its last item",
             duplicate_key,
             true,

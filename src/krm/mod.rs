@@ -275,19 +275,18 @@ pub fn parse(input: &[u8]) -> Result<ResourceList, FnResult> {
 }
 
 /// A list the scanner reads once its framing is plain: a `%YAML 1.1` (or `1.2`) directive and
-/// a `---` line before it, which say only which YAML it is, and CR LF line breaks, which YAML
-/// reads as LF everywhere (a lone CR, several documents or a missing final line break still go
-/// to the full parser). Its items are then copied as their text, like any scanned list's.
+/// a `---` line before it, which say only which YAML it is, and CR LF or lone CR line breaks,
+/// which YAML reads as LF everywhere (a `%TAG` directive or a missing final line break still go
+/// to the full parser; several documents are refused before it). Its items are then copied as their text, like any scanned list's.
 fn scan_framed(text: &str) -> Result<Option<ResourceList>, FnResult> {
-    let crlf = text.contains("\r\n");
+    // CR LF and a lone CR are line breaks to YAML, read as LF everywhere (in block scalars too;
+    // quoted and plain scalars fold them as they fold LF).
+    let crlf = text.contains('\r');
     let normalized: std::borrow::Cow<'_, str> = if crlf {
-        text.replace("\r\n", "\n").into()
+        text.replace("\r\n", "\n").replace('\r', "\n").into()
     } else {
         text.into()
     };
-    if normalized.contains('\r') {
-        return Ok(None);
-    }
     let body = ["%YAML 1.1\n---\n", "%YAML 1.2\n---\n", "---\n"]
         .iter()
         .find_map(|start| normalized.strip_prefix(start));
@@ -463,6 +462,8 @@ mod tests {
             format!("---\n{list}"),
             list.replace('\n', "\r\n"),
             format!("%YAML 1.1\r\n---\r\n{}", list.replace('\n', "\r\n")),
+            list.replacen('\n', "\r", 1),
+            list.replace('\n', "\r"),
         ] {
             let mut scanned = parse(framed.as_bytes()).expect("parses");
             assert!(scanned.source.is_some(), "not scanned: {framed:?}");
@@ -476,9 +477,8 @@ mod tests {
             assert_eq!(scanned.function_config, expected.function_config);
             assert!(scanned.to_yaml().contains("name: a # note"));
         }
-        // Still the full parser's: a lone CR, a tag directive, several documents.
+        // Still the full parser's: a tag directive, several documents.
         for odd in [
-            list.replacen('\n', "\r", 1),
             format!("%TAG !x! tag:example.com,2000:\n---\n{list}"),
             format!("---\n{list}---\n{list}"),
         ] {
