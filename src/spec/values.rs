@@ -211,8 +211,17 @@ pub fn json_mapping<'de, D: Deserializer<'de>>(
 fn check_json_mapping(mapping: &serde_yaml_ng::Mapping, path: &str) -> Result<(), String> {
     for (key, value) in mapping {
         let serde_yaml_ng::Value::String(key) = key else {
+            // Named by kind, not `{:?}`: Value's Debug costs the WebAssembly module 2 KB.
+            let kind = match key {
+                serde_yaml_ng::Value::Null => "null".to_string(),
+                serde_yaml_ng::Value::Bool(b) => format!("the boolean {b}"),
+                serde_yaml_ng::Value::Number(n) => format!("the number {n}"),
+                serde_yaml_ng::Value::Sequence(_) => "a sequence".to_string(),
+                serde_yaml_ng::Value::Mapping(_) => "a mapping".to_string(),
+                _ => "a tagged value".to_string(),
+            };
             return Err(format!(
-                "{}: keys must be strings (the values end up as JSON), not {key:?}",
+                "{}: keys must be strings (the values end up as JSON), not {kind}",
                 if path.is_empty() { "<top level>" } else { path }
             ));
         };
