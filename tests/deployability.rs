@@ -1109,24 +1109,7 @@ fn the_flux_apply_order_serves_every_kind_and_namespace_in_time() {
 #[test]
 fn two_flux_stacks_in_one_package_apply_in_order() {
     let Some(helm) = helm() else { return };
-    const PACKAGE: &str = "./k8s/clusters/main/infrastructure/monitoring";
-    let stack = |name: &str| {
-        let mut text = format!(
-            "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: {name}\nspec:\n  flux: {{namespace: monitoring-{name}, path: {PACKAGE}/{name}}}\n  grafana: {{hostname: {name}.example.com, namespace: grafana-{name}}}\n"
-        );
-        for (component, folder) in [
-            ("grafanaOperator", "grafana-operator"),
-            ("loki", "loki"),
-            ("mimir", "mimir"),
-            ("alloyOperator", "alloy-operator"),
-            ("alloy", "alloy"),
-            ("kubeStateMetrics", "kube-state-metrics"),
-            ("nodeExporter", "node-exporter"),
-        ] {
-            text.push_str(&format!("  {component}: {{namespace: {folder}-{name}}}\n"));
-        }
-        text
-    };
+    let stack = |name: &str| monitoring_stack_testkit::packages::named_stack(name, false);
     let (a, b) = (stack("a"), stack("b"));
     let objects = monitoring_stack::render(format!("{a}---\n{b}").as_bytes())
         .unwrap_or_else(|e| panic!("two stacks do not render: {e:?}"));
@@ -1150,7 +1133,9 @@ fn two_flux_stacks_in_one_package_apply_in_order() {
         ],
     );
     for stack in &deployed {
-        let (count, problems) = order_problems_in(stack, PACKAGE).expect("flux layout");
+        let (count, problems) =
+            order_problems_in(stack, monitoring_stack_testkit::packages::PACKAGE_PATH)
+                .expect("flux layout");
         assert!(count > 50, "{}: only {count} objects applied", stack.label);
         assert!(problems.is_empty(), "{}: {problems:#?}", stack.label);
         // Read as a package of its own (files not in a/ or b/), the Kustomizations would find

@@ -842,28 +842,9 @@ fn eval_with_external_fn_config_keeps_unrelated_resources() {
 // ---------------------------------------------------------------------------------------------
 // Two flux-layout stacks in one package (issue 16)
 
-/// Where the package of two stacks sits in the repository.
-const PACKAGE_PATH: &str = "./k8s/clusters/main/infrastructure/monitoring";
-
-/// A flux-layout stack of its own name, namespaces and `flux.path` (`<package>/<name>`),
-/// marked local-config.
+/// A stack of its own name, namespaces and `flux.path`, marked local-config.
 fn named_stack(name: &str) -> String {
-    let ns = |c: &str, folder: &str| format!("  {c}:\n    namespace: {folder}-{name}\n");
-    let mut text = format!(
-        "apiVersion: monitoring-stack.dev/v1alpha1\nkind: MonitoringStack\nmetadata:\n  name: {name}\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\nspec:\n  flux:\n    namespace: monitoring-{name}\n    path: {PACKAGE_PATH}/{name}\n  grafana:\n    hostname: {name}.example.com\n    namespace: grafana-{name}\n"
-    );
-    for (component, folder) in [
-        ("grafanaOperator", "grafana-operator"),
-        ("loki", "loki"),
-        ("mimir", "mimir"),
-        ("alloyOperator", "alloy-operator"),
-        ("alloy", "alloy"),
-        ("kubeStateMetrics", "kube-state-metrics"),
-        ("nodeExporter", "node-exporter"),
-    ] {
-        text.push_str(&ns(component, folder));
-    }
-    text
+    monitoring_stack_testkit::packages::named_stack(name, true)
 }
 
 /// The files below `folder/`, relative to it.
@@ -889,7 +870,10 @@ fn assert_two_stack_trees(tree: &Tree, user_files: &[&str], context: &str) {
         assert_flux_tree_consistent(
             &own,
             COMPONENTS,
-            &format!("{PACKAGE_PATH}/{name}"),
+            &format!(
+                "{}/{name}",
+                monitoring_stack_testkit::packages::PACKAGE_PATH
+            ),
             &context,
         );
     }

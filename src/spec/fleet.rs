@@ -60,7 +60,9 @@ pub struct RemoteEndpoint {
 }
 
 /// `spec.destinations[]`: one more place the collectors send to, in the k8s-monitoring-helm
-/// sense: any Prometheus remote-write or Loki push endpoint.
+/// sense: any Prometheus remote-write or Loki push endpoint. Its connection fields repeat
+/// [`RemoteEndpoint`]'s: `deny_unknown_fields` rules out serde's `flatten` (and the table-driven
+/// derive has none), and the documents read better flat.
 #[derive(Debug, Clone, SpecDeserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Destination {

@@ -68,25 +68,23 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
     let cluster = ctx.cluster_name();
     let log_writers = ctx.writers(write::Signal::Logs);
     let metric_writers = ctx.writers(write::Signal::Metrics);
+    // alloy-logs and alloy-events send to the same writers, with the same credentials.
+    let log_sink = logs::Sink {
+        writers: &log_writers,
+        cluster,
+    };
+    let log_needs = write::pod_needs(&log_writers.iter().collect::<Vec<_>>());
     let ships_logs = ctx.spec().ships_logs();
     if spec.logs.runs(ships_logs) {
-        let text = logs::config(
-            &spec.logs,
-            &logs::Sink {
-                writers: &log_writers,
-                cluster,
-            },
-        )
-        .render();
-        let needs = write::pod_needs(&log_writers.iter().collect::<Vec<_>>());
+        let text = logs::config(&spec.logs, &log_sink).render();
         // Every node runs pods worth logging, tainted or not.
         let values = restricted_collector(
             json!({
                 "type": "daemonset",
                 "tolerations": [ { "operator": "Exists" } ],
-                "volumes": data_volume(&needs),
+                "volumes": data_volume(&log_needs),
             }),
-            alloy_values(&text, &spec.logs.resources, &needs, json!({})),
+            alloy_values(&text, &spec.logs.resources, &log_needs, json!({})),
             rbac(rbac::logs()),
         );
         component.push(
@@ -139,23 +137,15 @@ pub fn collectors(ctx: &Context) -> Option<Component> {
         );
     }
     if spec.events.runs(ships_logs) {
-        let text = events::config(
-            &spec.events,
-            &logs::Sink {
-                writers: &log_writers,
-                cluster,
-            },
-        )
-        .render();
-        let needs = write::pod_needs(&log_writers.iter().collect::<Vec<_>>());
+        let text = events::config(&spec.events, &log_sink).render();
         // One replica: the events source has no clustering, and two would send each event twice.
         let values = restricted_collector(
             json!({
                 "type": "deployment",
                 "replicas": 1,
-                "volumes": data_volume(&needs),
+                "volumes": data_volume(&log_needs),
             }),
-            alloy_values(&text, &spec.events.resources, &needs, json!({})),
+            alloy_values(&text, &spec.events.resources, &log_needs, json!({})),
             rbac(rbac::events()),
         );
         component.push(
