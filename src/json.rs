@@ -368,12 +368,113 @@ impl Key for &String {
 pub fn leaf<T: Serialize + ?Sized>(value: &T) -> Value {
     match serde_json::to_value(value) {
         Ok(value) => value,
-        Err(error) => failed(&error),
+        Err(_) => failed(),
     }
 }
 
+/// Not reached (see [`leaf`]). The message leaves serde_json's error out: printing it would link
+/// the texts of every error serde_json's reader can raise (about 2 KB of the npm module).
 #[inline(never)]
 #[cold]
-fn failed(error: &serde_json::Error) -> ! {
-    panic!("json!: {error}")
+fn failed() -> ! {
+    panic!("json!: a value that JSON cannot hold (a map key that is not a string)")
+}
+
+/// serde_json's compact text of `value` (`to_string`), written here: serde_json's text writer
+/// (with its float formatter) is 3 KB of the npm module, for one hash of a body that holds no
+/// floats. A float is written as the YAML writer writes it ([`crate::yaml::float::debug`]),
+/// which is not always serde_json's text (`1e+16` there, `1e16` here).
+pub fn compact(value: &Value) -> String {
+    let mut out = String::new();
+    write_compact(&mut out, value);
+    out
+}
+
+fn write_compact(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        // Not through `Number`'s `Display`, which links serde_json's float writer.
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                out.push_str(&u.to_string());
+            } else if let Some(i) = n.as_i64() {
+                out.push_str(&i.to_string());
+            } else {
+                match n.as_f64().filter(|f| f.is_finite()) {
+                    Some(f) => out.push_str(&crate::yaml::float::debug(f)),
+                    None => out.push_str("null"),
+                }
+            }
+        }
+        Value::String(text) => write_string(out, text),
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_compact(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (index, (key, item)) in map.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_compact(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string as serde_json escapes it: `"`, `\` and the control characters, the common
+/// ones by their short escapes, the others as `\u00xx`.
+fn write_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 0xf] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_is_serde_jsons_text() {
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        let value = serde_json::json!({
+            "ascii": every_ascii,
+            "unicode": "é ✓ \u{2028} \u{1f600}",
+            "numbers": [0, 1, -1, u64::MAX, i64::MIN, 0.5, 1.5e-7, 100.0, -2.25],
+            "nested": {"empty": {}, "list": [], "null": null, "yes": true, "no": false},
+            "order": {"z": 1, "a": 2},
+        });
+        assert_eq!(
+            compact(&value),
+            serde_json::to_string(&value).expect("json")
+        );
+    }
 }

@@ -53,21 +53,13 @@ fn npm_package_size_budget() {
         size - data.min(size)
     );
     // The budget of the WebAssembly issue: 600 KB of code, raw after wasm-opt (wasm/README.md,
-    // "Size"). The fleet feature (issue 20) took the module over it again, by 13.9 KB: until that
-    // is won back (issue 17 stays open), the test reports the overshoot and fails on any further
-    // growth (GUARD, today's size plus about 1.8%).
+    // "Size").
     const BUDGET: u64 = 600_000;
-    const GUARD: u64 = 625_000;
     let code = size - data.min(size);
-    if code > BUDGET {
-        eprintln!(
-            "OVER BUDGET: {code} bytes of code, the budget is {BUDGET} (wasm/README.md, \"Size\"); the test fails above {GUARD}"
-        );
-    }
     assert!(
-        code <= GUARD,
-        "{} is {size} bytes, {data} of them embedded data: {code} bytes of code, over the guard \
-         {GUARD} (the budget is {BUDGET}: wasm/README.md, \"Size\")",
+        code <= BUDGET,
+        "{} is {size} bytes, {data} of them embedded data: {code} bytes of code, over the \
+         {BUDGET}-byte budget (wasm/README.md, \"Size\")",
         module.display()
     );
 }

@@ -146,8 +146,8 @@ pub fn helm_release(ctx: &Context, release: Release<'_>) -> Value {
         depends_on: Vec<NamespacedRef<'a>>,
         install: Install,
         upgrade: Upgrade,
-        #[serde(skip_serializing_if = "is_empty_mapping")]
-        values: Value,
+        #[serde(skip_serializing_if = "is_empty_object")]
+        values: serde_json::Value,
     }
     #[derive(Serialize)]
     struct ChartTemplate<'a> {
@@ -244,16 +244,16 @@ pub fn helm_release(ctx: &Context, release: Release<'_>) -> Value {
                         remediate_last_failure: Some(true),
                     },
                 },
-                values,
+                values: super::object::into_json(values),
             },
         },
     )
 }
 
-fn is_empty_mapping(value: &Value) -> bool {
+fn is_empty_object(value: &serde_json::Value) -> bool {
     match value {
-        Value::Mapping(mapping) => mapping.is_empty(),
-        Value::Null => true,
+        serde_json::Value::Object(object) => object.is_empty(),
+        serde_json::Value::Null => true,
         _ => false,
     }
 }

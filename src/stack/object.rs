@@ -116,6 +116,47 @@ impl IntoYaml for Meta {
     }
 }
 
+/// Moves a YAML value into the equivalent JSON value (same key order, same numbers), for a typed
+/// body that holds one: serialising it through serde instead would link serde_yaml_ng's
+/// `Serialize` and serde_json's key serializer with its float writer (3 KB of the npm module).
+/// Keys are strings in every value that gets here (the spec refuses others in users' mappings:
+/// `spec::values::json_mapping`); a number or boolean key would be written as its text, as
+/// serde_json writes it, and any other key is left out. A non-finite float is `null`.
+pub fn into_json(value: Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_u64() {
+                i.into()
+            } else if let Some(i) = n.as_i64() {
+                i.into()
+            } else {
+                n.as_f64()
+                    .map_or(serde_json::Value::Null, serde_json::Value::from)
+            }
+        }
+        Value::String(s) => serde_json::Value::String(s),
+        Value::Sequence(items) => {
+            serde_json::Value::Array(items.into_iter().map(into_json).collect())
+        }
+        Value::Mapping(mapping) => {
+            let mut object = serde_json::Map::with_capacity(mapping.len());
+            for (key, value) in mapping {
+                let key = match key {
+                    Value::String(key) => key,
+                    Value::Number(n) => n.to_string(),
+                    Value::Bool(b) => b.to_string(),
+                    _ => continue,
+                };
+                object.insert(key, into_json(value));
+            }
+            serde_json::Value::Object(object)
+        }
+        Value::Tagged(tagged) => into_json(tagged.value),
+    }
+}
+
 /// Moves a JSON value into the equivalent YAML value (same key order, same numbers).
 pub fn from_json(json: serde_json::Value) -> Value {
     match json {

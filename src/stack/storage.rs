@@ -262,7 +262,7 @@ echo "Secret $s3_secret is up to date"
         });
         // Jobs are immutable: a changed Job gets a new name, so Flux prunes the old one and
         // runs the new one.
-        let hash = short_hash(&serde_json::to_string(&job_spec).unwrap_or_default());
+        let hash = short_hash(&crate::json::compact(&job_spec));
         let job_meta = ctx
             .meta(&format!("{name}-{hash}"), Some(self.namespace))
             .annotation("monitoring-stack.dev/job-hash", &hash);

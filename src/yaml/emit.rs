@@ -461,9 +461,9 @@ fn write_number(out: &mut String, n: &Number) {
     } else if f.is_infinite() {
         out.push_str(if f > 0.0 { ".inf" } else { "-.inf" });
     } else {
-        // Debug gives the shortest round-tripping text, e.g. `0.1`, `1.0`,
-        // `1e100`, `1.5e-7`; YAML 1.1 needs `1.0e+100`.
-        let text = format!("{f:?}");
+        // Debug's text: the shortest that round-trips, e.g. `0.1`, `1.0`, `1e100`,
+        // `1.5e-7`; YAML 1.1 needs `1.0e+100`.
+        let text = super::float::debug(f);
         let (mantissa, exponent) = match text.split_once(['e', 'E']) {
             Some((m, e)) => (m, Some(e)),
             None => (text.as_str(), None),

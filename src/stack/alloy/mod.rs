@@ -21,7 +21,6 @@ use crate::json::json;
 use crate::spec::{ExtraValues, RelabelRule, Resources};
 use crate::versions;
 use config::{Block, Expr, Statements};
-use serde::Serialize;
 use serde_yaml_ng::Value;
 
 pub const OPERATOR_FOLDER: &str = "alloy-operator";
@@ -412,18 +411,16 @@ fn alloy_cr(
     values: serde_json::Value,
     extra: &ExtraValues,
 ) -> Value {
-    #[derive(Serialize)]
-    struct Body {
-        spec: Value,
-    }
-    impl crate::stack::object::SerdeBody for Body {}
     let mut spec = object::from_json(values);
     object::merge(&mut spec, &Value::Mapping(extra.0.clone()));
+    // The YAML value as it is: through serde it would pass serde_json and come back.
+    let mut body = serde_yaml_ng::Mapping::with_capacity(1);
+    body.insert("spec".into(), spec);
     object(
         ALLOY_API_VERSION,
         ALLOY_KIND,
         ctx.meta(name, Some(namespace)),
-        Body { spec },
+        Value::Mapping(body),
     )
 }
 

@@ -38,9 +38,7 @@ pub fn objects(ctx: &Context) -> Vec<Value> {
             SlackSpec::CONTACT_POINT,
             vec![Receiver {
                 kind: "slack".to_string(),
-                settings: crate::stack::object::from_json(crate::json::json!({
-                    "recipient": slack.channel.as_str(),
-                })),
+                settings: crate::json::json!({ "recipient": slack.channel.as_str() }),
                 values_from: vec![ValueFrom::secret(SLACK_URL_SETTING, &slack.webhook_secret)],
                 disable_resolve_message: false,
             }],
@@ -86,7 +84,7 @@ fn folder(ctx: &Context, name: &str) -> Value {
 struct Receiver {
     #[serde(rename = "type")]
     kind: String,
-    settings: Value,
+    settings: serde_json::Value,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     values_from: Vec<ValueFrom>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -97,7 +95,7 @@ impl Receiver {
     fn from_spec(spec: &ReceiverSpec) -> Receiver {
         Receiver {
             kind: spec.kind.clone(),
-            settings: Value::Mapping(spec.settings.clone()),
+            settings: crate::stack::object::into_json(Value::Mapping(spec.settings.clone())),
             values_from: spec
                 .secrets
                 .iter()
