@@ -116,17 +116,19 @@ pub(crate) fn run(mut list: ResourceList) -> ResourceList {
     if let Some(config) = list.function_config.as_ref().filter(|c| is_stack(c)) {
         sources.push(config);
     }
-    let mut seen: BTreeMap<&str, bool> = BTreeMap::new();
+    // Each name seen, and whether it is (still only) the functionConfig's. A list: a package
+    // holds a few stacks, and a map type of its own costs the WebAssembly modules 2 KB.
+    let mut seen: Vec<(&str, bool)> = Vec::new();
     if let Some(name) = sources.first().and_then(|c| stack_name(c)) {
-        seen.insert(name, true);
+        seen.push((name, true));
     }
     for item in list.values().filter(|i| is_stack(i)) {
         match stack_name(item) {
-            Some(name) => match seen.get(name) {
-                Some(true) => {
-                    seen.insert(name, false);
+            Some(name) => match seen.iter_mut().find(|(seen, _)| *seen == name) {
+                Some((_, only_config @ true)) => {
+                    *only_config = false;
                 }
-                Some(false) => results.push(
+                Some((_, false)) => results.push(
                     FnResult::error(format!(
                         "two MonitoringStacks are named {name:?}: their objects would overwrite each other"
                     ))
@@ -134,7 +136,7 @@ pub(crate) fn run(mut list: ResourceList) -> ResourceList {
                     .with_field("metadata.name"),
                 ),
                 None => {
-                    seen.insert(name, false);
+                    seen.push((name, false));
                     sources.push(item);
                 }
             },
@@ -243,20 +245,30 @@ pub(crate) fn run(mut list: ResourceList) -> ResourceList {
         }
     }
 
-    // The places (file and index) of the items this run keeps: a generated object never takes
-    // one, or the orchestrator would find two objects at one place.
-    let taken: BTreeSet<(String, u64)> =
-        set_of(list.files(|item| owners.iter().any(|o| o.owns(item))));
-    let mut next_index: BTreeMap<String, u64> = BTreeMap::new();
+    // The places (file and index) of the items this run keeps, as `index path` strings (a set
+    // of pairs would be one more map type in the WebAssembly modules, about 2.5 KB each). A
+    // generated object takes the first free index of its file: never a kept item's place, nor
+    // one an earlier generated object took. Objects of one file come one after the other, so
+    // the search starts after the previous object's index when the file is the same.
+    let place = |path: &str, index: u64| format!("{index} {path}");
+    let mut taken: BTreeSet<String> = set_of(
+        list.files(|item| owners.iter().any(|o| o.owns(item)))
+            .into_iter()
+            .map(|(path, index)| place(&path, index)),
+    );
+    let mut previous: Option<(String, u64)> = None;
     let generated: Vec<Value> = generated
         .into_iter()
         .map(|(path, mut object)| {
-            let index = next_index.entry(path.clone()).or_default();
-            while taken.contains(&(path.clone(), *index)) {
-                *index += 1;
+            let mut index = match &previous {
+                Some((file, index)) if *file == path => index + 1,
+                _ => 0,
+            };
+            while !taken.insert(place(&path, index)) {
+                index += 1;
             }
-            annotations::set_file(&mut object, &path, *index);
-            *index += 1;
+            annotations::set_file(&mut object, &path, index);
+            previous = Some((path, index));
             object
         })
         .collect();
@@ -273,8 +285,7 @@ pub(crate) fn run(mut list: ResourceList) -> ResourceList {
     {
         list.detach();
     }
-    let (items, _changes) = ownership::upsert(std::mem::take(&mut list.items), &owners, generated);
-    list.items = items;
+    list.items = ownership::upsert(std::mem::take(&mut list.items), &owners, generated);
     for (name, count) in counts {
         results.push(FnResult::info(format!(
             "MonitoringStack {name:?}: {count} objects generated"

@@ -1,10 +1,9 @@
 //! Upsert and prune of the objects a generator owns. An object is owned when it carries the
 //! owner's label *and* annotation; nothing else is ever replaced or removed.
 
-use super::annotations::{annotation, label, ObjectKey};
+use super::annotations::{annotation, label};
 use super::Item;
 use serde_yaml_ng::Value;
-use std::collections::BTreeSet;
 
 /// How one generator run marks its objects: a label shared by all runs of the tool and an
 /// annotation naming the particular owner (the stack).
@@ -23,54 +22,24 @@ impl Owner<'_> {
     }
 }
 
-/// What [`upsert`] did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Changes {
-    /// Owned objects that were regenerated in place of the previous copy.
-    pub replaced: usize,
-    /// Newly generated objects.
-    pub created: usize,
-    /// Owned objects this run no longer generates, now removed.
-    pub pruned: Vec<ObjectKey>,
-}
-
 /// Returns the items with every object owned by `owners` removed and `generated` appended in
 /// order. Unowned items keep their order and content; an item not read (still text) is never
 /// owned (the function reads every item carrying an owner's label).
-pub fn upsert(
-    items: Vec<Item>,
-    owners: &[Owner<'_>],
-    generated: Vec<Value>,
-) -> (Vec<Item>, Changes) {
-    let mut previous = BTreeSet::new();
+pub fn upsert(items: Vec<Item>, owners: &[Owner<'_>], generated: Vec<Value>) -> Vec<Item> {
     let mut kept = Vec::with_capacity(items.len() + generated.len());
-    for item in items {
-        match item.value() {
-            Some(value) if owners.iter().any(|owner| owner.owns(value)) => {
-                previous.insert(ObjectKey::of(value));
-            }
-            _ => kept.push(item),
-        }
-    }
-    let mut changes = Changes::default();
-    let mut fresh = BTreeSet::new();
-    for object in generated {
-        let key = ObjectKey::of(&object);
-        if previous.contains(&key) {
-            changes.replaced += 1;
-        } else {
-            changes.created += 1;
-        }
-        fresh.insert(key);
-        kept.push(Item::Value(object));
-    }
-    changes.pruned = previous.difference(&fresh).cloned().collect();
-    (kept, changes)
+    kept.extend(items.into_iter().filter(|item| {
+        !item
+            .value()
+            .is_some_and(|value| owners.iter().any(|owner| owner.owns(value)))
+    }));
+    kept.extend(generated.into_iter().map(Item::Value));
+    kept
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::krm::annotations::ObjectKey;
 
     const OWNER: Owner<'static> = Owner {
         label_key: "app.kubernetes.io/managed-by",
@@ -107,7 +76,7 @@ mod tests {
             object("ConfigMap", "new", Some("gen"), Some("a")),
         ];
         let items = items.into_iter().map(Item::Value).collect();
-        let (out, changes) = upsert(items, &[OWNER], generated);
+        let out = upsert(items, &[OWNER], generated);
         let names: Vec<_> = out
             .iter()
             .filter_map(Item::value)
@@ -124,9 +93,5 @@ mod tests {
                 "new"
             ]
         );
-        assert_eq!(changes.replaced, 1);
-        assert_eq!(changes.created, 1);
-        assert_eq!(changes.pruned.len(), 1);
-        assert_eq!(changes.pruned[0].name, "old");
     }
 }
