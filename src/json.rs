@@ -262,15 +262,66 @@ pub fn build(template: &'static [u8], holes: &[&dyn Hole]) -> Value {
     reader.value()
 }
 
-/// An expression of a `json!` body: any `Serialize` value (one vtable per type; the call site
+/// An expression of a `json!` body, as [`build`] reads it (one vtable per type; the call site
 /// only hands over a reference).
 pub trait Hole {
     fn to_json(&self) -> Value;
 }
 
-impl<T: Serialize + ?Sized> Hole for T {
+/// A hole of any `Serialize` type: converted through serde, as serde_json's `json!` does.
+pub struct SerdeHole<'a, T: ?Sized>(&'a T);
+
+impl<T: Serialize + ?Sized> Hole for SerdeHole<'_, T> {
     fn to_json(&self) -> Value {
-        leaf(self)
+        leaf(self.0)
+    }
+}
+
+/// A hole that already is JSON (a value or a list of values): cloned. Through serde it was
+/// rebuilt key by key, the costliest part of an expansion (the rules and configurations the
+/// components build as values and then place in a body).
+pub struct CloneHole<'a, T: ?Sized>(&'a T);
+
+impl Hole for CloneHole<'_, Value> {
+    fn to_json(&self) -> Value {
+        self.0.clone()
+    }
+}
+
+impl Hole for CloneHole<'_, Vec<Value>> {
+    fn to_json(&self) -> Value {
+        Value::Array(self.0.clone())
+    }
+}
+
+/// Picks a hole's conversion by its type where `json!` expands (the "autoref" way of choosing
+/// an impl on stable Rust): `(&&Probe(&x)).hole()` finds [`ByClone`] when `x` is a `Value` or a
+/// `Vec<Value>`, else [`BySerde`] one reference further.
+pub struct Probe<'a, T: ?Sized>(pub &'a T);
+
+pub trait ByClone<'a, T: ?Sized> {
+    fn hole(self) -> CloneHole<'a, T>;
+}
+
+impl<'a> ByClone<'a, Value> for &&Probe<'a, Value> {
+    fn hole(self) -> CloneHole<'a, Value> {
+        CloneHole(self.0)
+    }
+}
+
+impl<'a> ByClone<'a, Vec<Value>> for &&Probe<'a, Vec<Value>> {
+    fn hole(self) -> CloneHole<'a, Vec<Value>> {
+        CloneHole(self.0)
+    }
+}
+
+pub trait BySerde<'a, T: ?Sized> {
+    fn hole(self) -> SerdeHole<'a, T>;
+}
+
+impl<'a, T: Serialize + ?Sized> BySerde<'a, T> for &Probe<'a, T> {
+    fn hole(self) -> SerdeHole<'a, T> {
+        SerdeHole(self.0)
     }
 }
 

@@ -22,7 +22,16 @@ pub fn expand(input: TokenStream) -> TokenStream {
         return quote!(crate::json::json_internal!(#input));
     }
     let template = proc_macro2::Literal::byte_string(&template);
-    quote!(crate::json::build(#template, &[#(&(#holes) as &dyn crate::json::Hole),*]))
+    // Each hole picks its conversion by its type (`json::Probe`): a JSON value is cloned, any
+    // other `Serialize` value goes through serde.
+    quote!({
+        #[allow(unused_imports)]
+        use crate::json::{ByClone as _, BySerde as _};
+        crate::json::build(
+            #template,
+            &[#(&(&&crate::json::Probe(&(#holes))).hole() as &dyn crate::json::Hole),*],
+        )
+    })
 }
 
 fn push_len(out: &mut Vec<u8>, mut n: usize) {

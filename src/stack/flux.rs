@@ -146,8 +146,7 @@ pub fn helm_release(ctx: &Context, release: Release<'_>) -> Value {
         depends_on: Vec<NamespacedRef<'a>>,
         install: Install,
         upgrade: Upgrade,
-        #[serde(skip_serializing_if = "is_empty_object")]
-        values: serde_json::Value,
+        // `values` comes last, added as YAML below: through serde it was copied twice.
     }
     #[derive(Serialize)]
     struct ChartTemplate<'a> {
@@ -210,7 +209,7 @@ pub fn helm_release(ctx: &Context, release: Release<'_>) -> Value {
     };
     let mut values = release.values;
     super::object::merge(&mut values, &Value::Mapping(release.extra.0.clone()));
-    object(
+    let mut release_object = object(
         HELM_RELEASE_API,
         "HelmRelease",
         ctx.meta(release.name, Some(release.namespace)),
@@ -244,18 +243,18 @@ pub fn helm_release(ctx: &Context, release: Release<'_>) -> Value {
                         remediate_last_failure: Some(true),
                     },
                 },
-                values: super::object::into_json(values),
             },
         },
-    )
-}
-
-fn is_empty_object(value: &serde_json::Value) -> bool {
-    match value {
-        serde_json::Value::Object(object) => object.is_empty(),
-        serde_json::Value::Null => true,
+    );
+    let empty = match &values {
+        Value::Mapping(mapping) => mapping.is_empty(),
+        Value::Null => true,
         _ => false,
+    };
+    if let (false, Some(Value::Mapping(spec))) = (empty, release_object.get_mut("spec")) {
+        spec.insert("values".into(), values);
     }
+    release_object
 }
 
 /// A Flux `Kustomization` named `name` applying `folder` (relative to the tree's root) into

@@ -52,28 +52,38 @@ pub fn prometheus_rules(ctx: &Context, namespace: &str) -> Vec<serde_yaml_ng::Va
         if !file.area.deployed(ctx) {
             continue;
         }
-        let groups: Vec<Value> = file
+        // YAML built directly (no `json!`): these objects are a third of a stack's output.
+        let groups: Vec<serde_yaml_ng::Value> = file
             .groups
             .iter()
             .filter_map(|group| {
-                let rules: Vec<Value> = group
+                let rules: Vec<serde_yaml_ng::Value> = group
                     .rules
                     .iter()
                     .filter(|r| spec.rules.alerting || r.alert.is_empty())
-                    .map(|r| r.to_json())
+                    .map(|r| r.to_yaml())
                     .collect();
-                (!rules.is_empty()).then(|| json!({ "name": group.name, "rules": rules }))
+                (!rules.is_empty()).then(|| {
+                    let mut entry = serde_yaml_ng::Mapping::with_capacity(2);
+                    entry.insert("name".into(), group.name.into());
+                    entry.insert("rules".into(), serde_yaml_ng::Value::Sequence(rules));
+                    serde_yaml_ng::Value::Mapping(entry)
+                })
             })
             .collect();
         if groups.is_empty() {
             continue;
         }
         let name = format!("mixin-{}-{}", file.area.name(), file.name);
+        let mut rule_spec = serde_yaml_ng::Mapping::with_capacity(1);
+        rule_spec.insert("groups".into(), serde_yaml_ng::Value::Sequence(groups));
+        let mut body = serde_yaml_ng::Mapping::with_capacity(1);
+        body.insert("spec".into(), serde_yaml_ng::Value::Mapping(rule_spec));
         out.push(crate::stack::object::object(
             "monitoring.coreos.com/v1",
             "PrometheusRule",
             ctx.meta(&name, Some(namespace)),
-            crate::stack::object::from_json(json!({ "spec": { "groups": groups } })),
+            serde_yaml_ng::Value::Mapping(body),
         ));
     }
     out

@@ -193,6 +193,11 @@ pub fn to_value(data: &impl Serialize) -> Value {
     serde_json::to_value(data).map_or(Value::Null, from_json)
 }
 
+/// A typed body as a JSON value, for a builder that adds JSON values to it afterwards.
+pub fn to_json(data: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(data).unwrap_or(serde_json::Value::Null)
+}
+
 /// Deep-merges `overlay` into `base`: mappings merge key by key, anything else replaces.
 pub fn merge(base: &mut Value, overlay: &Value) {
     match (base, overlay) {

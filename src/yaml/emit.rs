@@ -52,22 +52,38 @@ pub fn needs_quotes(s: &str) -> bool {
     if is_white(first) || is_white(last) {
         return true; // plain scalars drop surrounding whitespace
     }
-    // One pass over the bytes (this runs for every key and value written): tabs, line breaks and
-    // control characters need escapes; `: ` would start a mapping value and ` #` a comment.
-    // The bytes of `:`, ` ` and `#` never occur inside a multi-byte character.
-    let mut previous = 0u8;
+    // Tabs, line breaks and control characters need escapes; `: ` would start a mapping value
+    // and ` #` a comment. The bytes of `:`, ` ` and `#` never occur inside a multi-byte
+    // character. This runs for every key and value written (a quarter of a stack's expansion
+    // was here): the common case, printable ASCII, is found by passes without an early exit,
+    // which the compiler turns into wide compares.
+    let bytes = s.as_bytes();
+    let printable_ascii = bytes.iter().fold(0u8, |outside, &byte| {
+        outside | u8::from(!(0x20..=0x7E).contains(&byte))
+    }) == 0;
     let mut ascii = true;
-    for &byte in s.as_bytes() {
-        match byte {
-            0x80.. => ascii = false,
-            0x20..=0x7E => {
-                if (previous == b':' && byte == b' ') || (previous == b' ' && byte == b'#') {
-                    return true;
-                }
-            }
-            _ => return true,
+    if printable_ascii {
+        // A byte accumulator: the form the compiler vectorises.
+        let marks = bytes.iter().fold(0u8, |any, &byte| {
+            any | u8::from(byte == b':') | u8::from(byte == b'#')
+        });
+        if marks != 0 && bytes.windows(2).any(|pair| pair == b": " || pair == b" #") {
+            return true;
         }
-        previous = byte;
+    } else {
+        let mut previous = 0u8;
+        for &byte in bytes {
+            match byte {
+                0x80.. => ascii = false,
+                0x20..=0x7E => {
+                    if (previous == b':' && byte == b' ') || (previous == b' ' && byte == b'#') {
+                        return true;
+                    }
+                }
+                _ => return true,
+            }
+            previous = byte;
+        }
     }
     if !ascii && !s.chars().all(is_printable) {
         return true;
@@ -486,7 +502,17 @@ fn write_number(out: &mut String, n: &Number) {
 /// exactly, without an indentation indicator.
 fn can_use_literal_block(s: &str) -> bool {
     let allowed = |c: char| c == '\n' || c == '\t' || is_printable(c);
-    if !s.contains('\n') || !s.chars().all(allowed) {
+    let ascii_allowed = |b: &u8| matches!(b, b'\n' | b'\t' | 0x20..=0x7E);
+    // Bytes first: most text is ASCII, and a byte test is cheaper than decoding characters.
+    if !s.contains('\n') {
+        return false;
+    }
+    let all_allowed = if s.is_ascii() {
+        s.as_bytes().iter().all(ascii_allowed)
+    } else {
+        s.chars().all(allowed)
+    };
+    if !all_allowed {
         return false;
     }
     // Indentation is auto-detected from the first non-empty line, so it must
@@ -525,25 +551,33 @@ fn write_literal_block(out: &mut String, s: &str, indent: usize) {
 /// characters and non-printables (YAML escapes work in go-yaml and PyYAML).
 fn write_double_quoted(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c if is_printable(c) => out.push(c),
-            c => {
-                let code = u32::from(c);
-                let _ = match code {
-                    0..=0xFF => write!(out, "\\x{code:02X}"),
-                    0x100..=0xFFFF => write!(out, "\\u{code:04X}"),
-                    _ => write!(out, "\\U{code:08X}"),
-                };
-            }
+    // Runs of characters written as they are go in one copy each.
+    let mut run = 0;
+    for (at, c) in s.char_indices() {
+        let escape = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\t' => "\\t",
+            '\r' => "\\r",
+            '\0' => "\\0",
+            c if is_printable(c) => continue,
+            _ => "",
+        };
+        out.push_str(&s[run..at]);
+        run = at + c.len_utf8();
+        if escape.is_empty() {
+            let code = u32::from(c);
+            let _ = match code {
+                0..=0xFF => write!(out, "\\x{code:02X}"),
+                0x100..=0xFFFF => write!(out, "\\u{code:04X}"),
+                _ => write!(out, "\\U{code:08X}"),
+            };
+        } else {
+            out.push_str(escape);
         }
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 

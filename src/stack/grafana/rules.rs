@@ -426,26 +426,27 @@ fn group_object(ctx: &Context, group: &Group) -> Value {
         name: &'a str,
         folder_ref: &'a str,
         interval: &'a str,
-        rules: Vec<serde_json::Value>,
+        // `rules` comes last, added below as JSON values are: through serde each rule was
+        // rebuilt key by key.
     }
     #[derive(Serialize)]
     struct Body<'a> {
         spec: Spec<'a>,
     }
-    impl crate::stack::object::SerdeBody for Body<'_> {}
+    let mut body = crate::stack::object::to_json(&Body {
+        spec: Spec {
+            instance_selector: instance_selector(ctx),
+            name: &group.name,
+            folder_ref: &group.folder,
+            interval: &group.interval,
+        },
+    });
+    body["spec"]["rules"] = serde_json::Value::Array(group.rules.iter().map(rule_json).collect());
     object(
         GRAFANA_API,
         "GrafanaAlertRuleGroup",
         ctx.meta(&group.name, Some(namespace(ctx))),
-        Body {
-            spec: Spec {
-                instance_selector: instance_selector(ctx),
-                name: &group.name,
-                folder_ref: &group.folder,
-                interval: &group.interval,
-                rules: group.rules.iter().map(rule_json).collect(),
-            },
-        },
+        body,
     )
 }
 
