@@ -737,9 +737,13 @@ impl Writer {
         if self.in_place {
             let end = self.written + bytes.len();
             if end > self.buffer.len() {
-                self.buffer.resize(end, 0);
+                // Past the end of the text: what follows `written` is overwritten anyway, and
+                // appending spares zeroing the growth first.
+                self.buffer.truncate(self.written);
+                self.buffer.extend_from_slice(bytes);
+            } else {
+                self.buffer[self.written..end].copy_from_slice(bytes);
             }
-            self.buffer[self.written..end].copy_from_slice(bytes);
             self.written = end;
         } else {
             self.out.extend_from_slice(bytes);
