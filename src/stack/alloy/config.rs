@@ -559,12 +559,11 @@ pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
+        if let Some(escape) = crate::json::short_escape(c) {
+            out.push_str(escape);
+            continue;
+        }
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
             // `{{` would start a Helm template action, `${` a Flux substitution.
             '{' if out.ends_with(['{', '$']) => out.push_str("\\u007b"),
             c if needs_unicode_escape(c) => {
