@@ -52,15 +52,35 @@ struct Open {
     /// Its deepest level so far, absolute.
     deepest: usize,
     anchor: Option<Box<[u8]>>,
-    mapping: bool,
-    reading_key: bool,
-    key: Option<String>,
+    cursor: Cursor<String>,
     /// Hashes of its keys, for the full reader's duplicate-key error (until the budget is past).
     keys: HashSet<u64>,
+}
+
+/// Where both passes are inside an open collection: the entry of a mapping (its key once read,
+/// and whether the key or the value comes next) or the element of a sequence.
+struct Cursor<K> {
+    mapping: bool,
+    reading_key: bool,
+    key: Option<K>,
     index: usize,
 }
 
-impl Open {
+impl<K> Cursor<K> {
+    fn new(mapping: bool) -> Self {
+        Cursor {
+            mapping,
+            reading_key: true,
+            key: None,
+            index: 0,
+        }
+    }
+
+    /// Whether the next node is a mapping's key.
+    fn in_key(&self) -> bool {
+        self.mapping && self.reading_key
+    }
+
     fn child_done(&mut self) {
         if self.mapping {
             if !self.reading_key {
@@ -71,12 +91,14 @@ impl Open {
             self.index += 1;
         }
     }
+}
 
+impl Open {
     fn segment(&self) -> Segment<String> {
-        if self.mapping {
-            Segment::Key(self.key.clone().unwrap_or_default())
+        if self.cursor.mapping {
+            Segment::Key(self.cursor.key.clone().unwrap_or_default())
         } else {
-            Segment::Index(self.index)
+            Segment::Index(self.cursor.index)
         }
     }
 }
@@ -104,7 +126,7 @@ pub fn expansion(text: &str, budget: usize, path_segments: usize) -> Result<(), 
     // Where the budget was passed, with the document's jumps, the text and the depth then.
     let mut past: Option<(Exceeded, u64, u64, usize)> = None;
     loop {
-        let want_text = past.is_none() && open.last().is_some_and(|o| o.mapping && o.reading_key);
+        let want_text = past.is_none() && open.last().is_some_and(|o| o.cursor.in_key());
         let event = parser.event(want_text);
         let end_of_document = match &event {
             None => true,
@@ -167,7 +189,7 @@ pub fn expansion(text: &str, budget: usize, path_segments: usize) -> Result<(), 
                     }
                     if let Some(parent) = open.last_mut() {
                         parent.deepest = parent.deepest.max(done.deepest);
-                        parent.child_done();
+                        parent.cursor.child_done();
                     }
                 }
                 continue;
@@ -175,7 +197,7 @@ pub fn expansion(text: &str, budget: usize, path_segments: usize) -> Result<(), 
         };
         events += 1;
         if past.is_none() {
-            let in_key = open.last().is_some_and(|o| o.mapping && o.reading_key);
+            let in_key = open.last().is_some_and(|o| o.cursor.in_key());
             // What the reader may report before the budget: leave it to the reader.
             if event.tagged || (in_key && event.kind != EventKind::Scalar) {
                 return Ok(());
@@ -223,11 +245,8 @@ pub fn expansion(text: &str, budget: usize, path_segments: usize) -> Result<(), 
                     before,
                     deepest: level + 1,
                     anchor: event.anchor,
-                    mapping: event.kind == EventKind::MappingStart,
-                    reading_key: true,
-                    key: None,
+                    cursor: Cursor::new(event.kind == EventKind::MappingStart),
                     keys: HashSet::new(),
-                    index: 0,
                 });
             }
             _ => {
@@ -235,10 +254,10 @@ pub fn expansion(text: &str, budget: usize, path_segments: usize) -> Result<(), 
                     anchors.insert(anchor, size);
                 }
                 if let Some(parent) = open.last_mut() {
-                    if parent.mapping && parent.reading_key {
-                        parent.key = event.text;
+                    if parent.cursor.in_key() {
+                        parent.cursor.key = event.text;
                     }
-                    parent.child_done();
+                    parent.cursor.child_done();
                 }
             }
         }
@@ -268,28 +287,12 @@ pub enum Found {
 /// A collection open while probing: its keys so far (hashes of the values the full reader
 /// would read them as, to find a duplicate as it does), and the step to its current child.
 struct ProbeOpen {
-    mapping: bool,
-    reading_key: bool,
+    cursor: Cursor<Value>,
     keys: HashSet<u64>,
-    key: Option<Value>,
-    index: usize,
     /// Index in `wanted` of the path this collection is at, when one is.
     at: Option<usize>,
     /// String keys of a wanted mapping.
     found_keys: Vec<String>,
-}
-
-impl ProbeOpen {
-    fn child_done(&mut self) {
-        if self.mapping {
-            if !self.reading_key {
-                self.key = None;
-            }
-            self.reading_key = !self.reading_key;
-        } else {
-            self.index += 1;
-        }
-    }
 }
 
 /// Reads the nodes at the `wanted` paths of the single document `text` without building its
@@ -323,14 +326,14 @@ pub fn probe(text: &str, wanted: &[&[Step<'_>]]) -> Option<Vec<Option<Found>>> {
             EventKind::SequenceEnd | EventKind::MappingEnd => {
                 let done = open.pop()?;
                 if let Some(at) = done.at {
-                    found[at] = Some(if done.mapping {
+                    found[at] = Some(if done.cursor.mapping {
                         Found::Mapping(done.found_keys)
                     } else {
-                        Found::Sequence(done.index)
+                        Found::Sequence(done.cursor.index)
                     });
                 }
                 if let Some(parent) = open.last_mut() {
-                    parent.child_done();
+                    parent.cursor.child_done();
                 }
                 continue;
             }
@@ -343,7 +346,7 @@ pub fn probe(text: &str, wanted: &[&[Step<'_>]]) -> Option<Vec<Option<Found>>> {
         if nodes > budget || open.len() + 2 > MAX_DEPTH {
             return None;
         }
-        let in_key = open.last().is_some_and(|o| o.mapping && o.reading_key);
+        let in_key = open.last().is_some_and(|o| o.cursor.in_key());
         let at = if in_key || open.len() > deepest {
             None
         } else {
@@ -354,11 +357,8 @@ pub fn probe(text: &str, wanted: &[&[Step<'_>]]) -> Option<Vec<Option<Found>>> {
                 return None; // a complex key
             }
             open.push(ProbeOpen {
-                mapping: event.kind == EventKind::MappingStart,
-                reading_key: true,
+                cursor: Cursor::new(event.kind == EventKind::MappingStart),
                 keys: HashSet::new(),
-                key: None,
-                index: 0,
                 at,
                 found_keys: Vec::new(),
             });
@@ -383,7 +383,7 @@ pub fn probe(text: &str, wanted: &[&[Step<'_>]]) -> Option<Vec<Option<Found>>> {
             if let (Some(_), Value::String(name)) = (parent.at, &key) {
                 parent.found_keys.push(name.clone());
             }
-            parent.key = Some(key);
+            parent.cursor.key = Some(key);
         } else if let Some(at) = at {
             found[at] = Some(match scalar_value(text, event.plain)? {
                 Value::String(s) => Found::String(s),
@@ -391,7 +391,7 @@ pub fn probe(text: &str, wanted: &[&[Step<'_>]]) -> Option<Vec<Option<Found>>> {
             });
         }
         if let Some(parent) = open.last_mut() {
-            parent.child_done();
+            parent.cursor.child_done();
         }
     }
 }
@@ -400,8 +400,10 @@ pub fn probe(text: &str, wanted: &[&[Step<'_>]]) -> Option<Vec<Option<Found>>> {
 fn at_path(path: &[Step<'_>], open: &[ProbeOpen]) -> bool {
     path.len() == open.len()
         && path.iter().zip(open).all(|(step, o)| match step {
-            Step::Key(key) => o.mapping && o.key.as_ref().and_then(Value::as_str) == Some(key),
-            Step::Index(index) => !o.mapping && o.index == *index,
+            Step::Key(key) => {
+                o.cursor.mapping && o.cursor.key.as_ref().and_then(Value::as_str) == Some(key)
+            }
+            Step::Index(index) => !o.cursor.mapping && o.cursor.index == *index,
         })
 }
 
